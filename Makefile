@@ -1,0 +1,71 @@
+# PREPARE Assist: `make run` serves the demo on 127.0.0.1:8000, `make test` runs the whole suite.
+# Both set up everything they need on a fresh machine (virtualenv, packages, database schema).
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+WORKERS ?= 2
+FLASK := $(BIN)/flask --app wsgi
+APT_GET := DEBIAN_FRONTEND=noninteractive apt-get
+IS_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo yes)
+
+.PHONY: run test test-fast lint vendor system-deps browser-deps clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Reinstall only when a requirements file changes.
+$(VENV)/.runtime-installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $(VENV)/.runtime-installed $@
+
+instance:
+	mkdir -p instance
+
+run: $(VENV)/.runtime-installed | instance
+	ASSIST_ENV=$${ASSIST_ENV:-development} $(FLASK) db upgrade
+	ASSIST_ENV=$${ASSIST_ENV:-development} $(FLASK) seed-demo
+	@echo "PREPARE Assist on http://127.0.0.1:$(PORT)/ (demo accounts: see README)"
+	ASSIST_ENV=$${ASSIST_ENV:-development} $(BIN)/gunicorn --workers $(WORKERS) \
+		--bind 127.0.0.1:$(PORT) --no-control-socket --access-logfile - wsgi:app
+
+# Chromium (browser tests) and Node/npm (axe-core) come from Debian when missing.
+system-deps:
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing nodejs npm"; \
+	if [ -n "$$missing" ]; then \
+		if [ "$(IS_ROOT)" = yes ]; then $(APT_GET) update -qq && $(APT_GET) install -y -qq $$missing; \
+		else echo "Please install:$$missing (Debian packages)"; exit 1; fi; \
+	fi
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+browser-deps: system-deps node_modules/.package-lock.json
+
+test: $(VENV)/.dev-installed browser-deps
+	$(BIN)/python -m pytest
+
+test-fast: $(VENV)/.dev-installed
+	$(BIN)/python -m pytest -m "not browser"
+
+lint: $(VENV)/.dev-installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/bandit -q -r assist matching -ll
+
+# Refresh the vendored front-end files from the pinned npm packages.
+vendor: node_modules/.package-lock.json
+	cp node_modules/bootstrap/dist/css/bootstrap.min.css node_modules/bootstrap/dist/js/bootstrap.bundle.min.js \
+		node_modules/bootstrap/LICENSE static/vendor/bootstrap/
+	sed -i '/sourceMappingURL/d' static/vendor/bootstrap/bootstrap.min.css static/vendor/bootstrap/bootstrap.bundle.min.js
+
+clean:
+	rm -rf $(VENV) node_modules .pytest_cache

@@ -1,0 +1,141 @@
+"""PREPARE Assist: the Flask application factory."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask, Response
+from sqlalchemy import event
+
+from assist.config import load_config
+from assist.extensions import csrf, db, limiter, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=str(ROOT / "instance"),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.from_mapping(load_config(Path(app.instance_path), test_config))
+    register_extensions(app)
+    register_blueprints(app)
+    register_security_headers(app)
+    register_template_helpers(app)
+    register_cli(app)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please sign in to see this page."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            _configure_sqlite(db.engine)
+
+    from assist.auth.models import User
+
+    @login_manager.user_loader
+    def load_user(session_token: str) -> User | None:
+        return db.session.scalar(sa.select(User).where(User.session_token == session_token))
+
+
+def _configure_sqlite(engine: sa.Engine) -> None:
+    """Foreign keys on, and real transactions so SAVEPOINTs work (pysqlite defers BEGIN)."""
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, connection_record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: sa.Connection) -> None:
+        conn.exec_driver_sql("BEGIN")
+
+
+def register_blueprints(app: Flask) -> None:
+    from assist import main
+    from assist.auth import views as auth_views
+    from assist.directory import views as directory_views
+    from assist.errors import register_error_handlers
+    from assist.requests import views as request_views
+
+    for module in (main, auth_views, directory_views, request_views):
+        app.register_blueprint(module.bp)
+    register_error_handlers(app)
+
+
+def register_security_headers(app: Flask) -> None:
+    production = app.config["ASSIST_ENV"] == "production"
+
+    @app.after_request
+    def _headers(response: Response) -> Response:
+        h = response.headers
+        h.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        h.setdefault("X-Content-Type-Options", "nosniff")
+        h.setdefault("X-Frame-Options", "DENY")
+        h.setdefault("Referrer-Policy", "same-origin")
+        h.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
+        h.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        if production:
+            h.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        if response.mimetype == "text/html":
+            h.setdefault("Cache-Control", "no-store")
+        return response
+
+
+def register_template_helpers(app: Flask) -> None:
+    from assist.roles import Role
+    from assist.workflow import RequestStatus
+
+    @app.context_processor
+    def _globals() -> dict[str, Any]:
+        return {"Role": Role, "RequestStatus": RequestStatus}
+
+    @app.template_filter("datetime")
+    def _datetime(value: Any) -> str:
+        return value.strftime("%d %b %Y, %H:%M UTC") if value else ""
+
+    @app.template_filter("month")
+    def _month(value: Any) -> str:
+        return value.strftime("%B %Y") if value else ""
+
+
+def register_cli(app: Flask) -> None:
+    from assist.cli import commands
+
+    for command in commands:
+        app.cli.add_command(command)

@@ -1,0 +1,83 @@
+"""Settings read from environment variables, with safe defaults for local development."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or invalid; the message says which and how to fix it."""
+
+
+def _database_url(instance_path: Path) -> str:
+    url = os.environ.get("DATABASE_URL", "").strip()
+    if not url:
+        return f"sqlite:///{instance_path / 'assist.db'}"
+    # Hosting platforms hand out postgres:// URLs; SQLAlchemy wants a dialect+driver.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _secret_key(instance_path: Path, development: bool) -> str:
+    key = os.environ.get("SECRET_KEY", "").strip()
+    if key:
+        return key
+    if not development:
+        raise ConfigError(
+            "SECRET_KEY is not set. Set it to a long random value "
+            "(python -c 'import secrets; print(secrets.token_hex(32))'), "
+            "or set ASSIST_ENV=development for local use."
+        )
+    # Local use: generate once and keep it, so sessions survive restarts and workers agree.
+    key_file = instance_path / "secret_key"
+    if not key_file.exists():
+        instance_path.mkdir(parents=True, exist_ok=True)
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+    return key_file.read_text().strip()
+
+
+def load_config(
+    instance_path: Path, overrides: dict[str, object] | None = None
+) -> dict[str, object]:
+    """Build the Flask config mapping from the environment; ``overrides`` win (tests use them)."""
+    overrides = overrides or {}
+    env = (
+        str(overrides.get("ASSIST_ENV") or os.environ.get("ASSIST_ENV", "production"))
+        .strip()
+        .lower()
+    )
+    if env not in {"development", "production"}:
+        raise ConfigError(f"ASSIST_ENV must be 'development' or 'production', not {env!r}.")
+    development = env == "development"
+    redis_url = os.environ.get("REDIS_URL", "").strip()
+    config: dict[str, object] = {
+        "ASSIST_ENV": env,
+        "SECRET_KEY": overrides.get("SECRET_KEY") or _secret_key(instance_path, development),
+        "SQLALCHEMY_DATABASE_URI": _database_url(instance_path),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": not development,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": not development,
+        "REMEMBER_COOKIE_DURATION": timedelta(days=1),
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=8),
+        # A form left open over lunch must still save: the CSRF token lives as long as the session.
+        "WTF_CSRF_TIME_LIMIT": None,
+        "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", 2 * 1024 * 1024)),
+        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        "RATELIMIT_KEY_PREFIX": os.environ.get("RATELIMIT_KEY_PREFIX", "assist"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "LOGIN_LIMIT_PER_ACCOUNT": os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes"),
+        "LOGIN_LIMIT_PER_ADDRESS": os.environ.get("LOGIN_LIMIT_PER_ADDRESS", "30 per 15 minutes"),
+        "PER_PAGE": int(os.environ.get("PER_PAGE", 20)),
+    }
+    return {**config, **overrides}

@@ -1,0 +1,1 @@
+"""Local authorities, expert organisations and the taxonomy that describes them."""

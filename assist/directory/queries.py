@@ -1,0 +1,69 @@
+"""Reads of the directory: taxonomy choices, authorities and organisations."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import sqlalchemy as sa
+
+from assist.directory.models import ExpertOrganisation, LocalAuthority, TaxonomyTerm, TermKind
+from assist.errors import ValidationFailed
+from assist.extensions import db
+
+
+def active_terms(kind: TermKind) -> list[TaxonomyTerm]:
+    stmt = (
+        sa.select(TaxonomyTerm)
+        .where(TaxonomyTerm.kind == kind, TaxonomyTerm.is_active)
+        .order_by(TaxonomyTerm.position)
+    )
+    return list(db.session.scalars(stmt))
+
+
+def term_choices(kind: TermKind) -> list[tuple[str, str]]:
+    return [(t.code, t.label) for t in active_terms(kind)]
+
+
+def term_labels(kind: TermKind) -> dict[str, str]:
+    stmt = sa.select(TaxonomyTerm.code, TaxonomyTerm.label).where(TaxonomyTerm.kind == kind)
+    return dict(db.session.execute(stmt).tuples())
+
+
+def resolve_terms(kind: TermKind, codes: Iterable[str], field: str) -> list[TaxonomyTerm]:
+    """The active terms for ``codes``; unknown or retired codes are refused by name."""
+    wanted = list(dict.fromkeys(codes))
+    if not wanted:
+        return []
+    stmt = sa.select(TaxonomyTerm).where(
+        TaxonomyTerm.kind == kind, TaxonomyTerm.code.in_(wanted), TaxonomyTerm.is_active
+    )
+    found = {t.code: t for t in db.session.scalars(stmt)}
+    unknown = [c for c in wanted if c not in found]
+    if unknown:
+        raise ValidationFailed(
+            {
+                field: [
+                    f"Unknown {kind.value.replace('_', ' ')} code(s): {', '.join(unknown)}. "
+                    "Choose from the list offered."
+                ]
+            }
+        )
+    return [found[c] for c in wanted]
+
+
+def all_authorities(include_inactive: bool = True) -> list[LocalAuthority]:
+    stmt = sa.select(LocalAuthority).order_by(LocalAuthority.name)
+    if not include_inactive:
+        stmt = stmt.where(LocalAuthority.is_active)
+    return list(db.session.scalars(stmt))
+
+
+def all_organisations(include_inactive: bool = True) -> list[ExpertOrganisation]:
+    stmt = (
+        sa.select(ExpertOrganisation)
+        .options(sa.orm.selectinload(ExpertOrganisation.terms))
+        .order_by(ExpertOrganisation.name)
+    )
+    if not include_inactive:
+        stmt = stmt.where(ExpertOrganisation.is_active)
+    return list(db.session.scalars(stmt))

@@ -1,0 +1,98 @@
+"""Domain errors raised by services, and the one place that turns them into readable 4xx answers."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from assist.workflow import InvalidTransition
+
+
+class DomainError(Exception):
+    """Base for errors whose message is written for the person who caused them."""
+
+    status_code = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class NotAllowed(DomainError):
+    status_code = 403
+
+
+class Conflict(DomainError):
+    status_code = 409
+
+
+class ValidationFailed(DomainError):
+    """Input that breaks a rule; ``errors`` maps a field name to messages saying what to fix."""
+
+    status_code = 422
+
+    def __init__(self, errors: dict[str, list[str]], message: str | None = None) -> None:
+        super().__init__(message or "Some fields need your attention.")
+        self.errors = errors
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or (
+        request.accept_mimetypes.best_match(["application/json", "text/html"]) == "application/json"
+    )
+
+
+def _render(status: int, title: str, message: str) -> tuple[Response | str, int]:
+    if _wants_json():
+        return jsonify(error={"status": status, "title": title, "message": message}), status
+    return render_template("errors/error.html", status=status, title=title, message=message), status
+
+
+_TITLES = {
+    400: ("Bad request", "The request could not be understood. Go back and try again."),
+    403: ("Not allowed", "Your account does not give access to this page or action."),
+    404: ("Not found", "There is no such page, or it is not visible to your account."),
+    405: ("Not allowed", "This address does not accept that kind of request."),
+    409: ("Changed meanwhile", "Someone changed this in the meantime. Reload and try again."),
+    413: ("Too large", "What you sent is larger than the service accepts."),
+    429: (
+        "Too many attempts",
+        "You have tried this too often in a short time. Wait a few minutes, then try again.",
+    ),
+    500: (
+        "Something went wrong",
+        "The service could not complete this. Nothing was changed; try again in a moment.",
+    ),
+}
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def domain_error(exc: DomainError) -> tuple[Response | str, int]:
+        title = _TITLES.get(exc.status_code, ("Cannot do that", ""))[0]
+        return _render(exc.status_code, title, exc.message)
+
+    @app.errorhandler(InvalidTransition)
+    def invalid_transition(exc: InvalidTransition) -> tuple[Response | str, int]:
+        return _render(409, "Not possible now", str(exc))
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> tuple[Response | str, int] | HTTPException:
+        code = exc.code or 500
+        if code < 400:
+            return exc
+        title, message = _TITLES.get(code, (exc.name, exc.description or ""))
+        if code == 400 and exc.description and "CSRF" in exc.description:
+            message = (
+                "Your form's security token was missing or expired. "
+                "Reload the page, then send the form again."
+            )
+        return _render(code, title, message)
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception) -> tuple[Response | str, int]:
+        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        return _render(500, *_TITLES[500])

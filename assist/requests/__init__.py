@@ -1,0 +1,1 @@
+"""Assistance requests: intake, the city's own list, privacy screening."""

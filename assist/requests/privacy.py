@@ -1,0 +1,198 @@
+"""Identifiability guard: refuse free text that looks like it describes a person, not a context.
+
+Requests are criminal-justice data (GDPR Art. 9/10): they must describe structures and needs.
+The patterns below look for what makes a text identifying (contact details, dates of birth,
+ID or case numbers, a full name next to an offence) in the partners' languages. Each finding
+says what was found and how to rephrase. Pure Python, so any caller (form, API, CLI) can use it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Finding:
+    kind: str
+    excerpt: str
+    advice: str
+
+    def message(self) -> str:
+        return f"This looks like {self.kind} (“{self.excerpt}”). {self.advice}"
+
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# International or national phone numbers: 9+ digits with optional separators.
+_PHONE = re.compile(r"(?<![\w/.-])(?:\+|00)?\d(?:[\s.-]?\d){8,13}(?![\w/-])")
+_DATE_NUMERIC = r"\b(?:0?[1-9]|[12]\d|3[01])[./-](?:0?[1-9]|1[0-2])[./-](?:19|20)\d{2}\b"
+_MONTHS = (
+    r"jan\w*|feb\w*|f[eé]v\w*|mar\w*|m[aä]r\w*|apr\w*|avr\w*|abr\w*|may\w*|mai\w*|mei|"
+    r"jun\w*|jui\w*|jul\w*|aug\w*|ao[uû]t|ago\w*|sep\w*|set\w*|oct\w*|okt\w*|out\w*|"
+    r"nov\w*|dec\w*|d[eé]c\w*|dez\w*|dic\w*|gen\w*|ene\w*|des\w*"
+)
+_DATE_WORDS = (
+    rf"\b(?:0?[1-9]|[12]\d|3[01])\.?\s+(?:de\s+)?(?:{_MONTHS})\.?\s+(?:de\s+)?(?:19|20)\d{{2}}\b"
+)
+_ANY_DATE = re.compile(rf"{_DATE_NUMERIC}|{_DATE_WORDS}|\b(?:19|20)\d{{2}}-\d{{2}}-\d{{2}}\b", re.I)
+_BIRTH_WORDS = re.compile(
+    r"\b(?:born|birth|DOB|d\.o\.b|née?|naissance|nacid[oa]|nacimiento|naixement|nascut|"
+    r"geboren|geb\.|geboortedatum|geburtsdatum|född)\b",
+    re.I,
+)
+_BIRTH_YEAR = re.compile(
+    r"\b(?:born|née?|nacid[oa]|nascut|geboren|född)\s+(?:in|en|em|le|el|am|op|i)?\s*(?:19|20)\d{2}\b",
+    re.I,
+)
+_RELEASE_WORDS = re.compile(
+    r"\b(?:releas\w*|libér\w*|liber\w*|excarcel\w*|sortie|salida|vrijlating|vrijgelaten|"
+    r"entlass\w*|frigiv\w*|utsläpp\w*)\b",
+    re.I,
+)
+_ID_NUMBERS = [
+    # Spanish DNI / NIE
+    (
+        "a national ID number",
+        re.compile(r"\b(?:\d{8}[-\s]?[A-HJ-NP-TV-Z]|[XYZ][-\s]?\d{7}[-\s]?[A-Z])\b"),
+    ),
+    # Belgian national register number
+    ("a national ID number", re.compile(r"\b\d{2}[.\s]?\d{2}[.\s]?\d{2}[-\s]\d{3}[.\s]?\d{2}\b")),
+    # French NIR (social-security number)
+    (
+        "a national ID number",
+        re.compile(
+            r"\b[12][\s.]?\d{2}[\s.]?\d{2}[\s.]?(?:\d{2}|2[AB])[\s.]?\d{3}[\s.]?\d{3}(?:[\s.]?\d{2})?\b"
+        ),
+    ),
+]
+_CASE_NUMBER = re.compile(
+    r"\b(?:case|file|docket|ref(?:erence)?|dossier|affaire|expediente|sumario|procedimiento|"
+    r"expedient|zaak(?:nummer)?|parketnummer|aktenzeichen|az\.?|akte|ärende|målnummer)"
+    r"\s*(?:no\.?|nr\.?|n[°º]|num(?:ber|ero|éro)?\.?|#|:)?\s*[A-Z]{0,4}[-/ ]?\d[\d/.-]{2,}",
+    re.I,
+)
+_OFFENCE = re.compile(
+    r"\b(?:convicted|sentenced|offender|charged|arrested|jailed|imprisoned|prisoner|inmate|"
+    r"terroris\w+|condamn\w+|détenu\w*|incarcér\w+|conden\w+|pres[oa]s?|recluso|intern[oa]|"
+    r"veroordeeld\w*|gedetineerde|gevangene|verurteilt\w*|häftling|inhaftiert\w*|straftäter\w*|"
+    r"dömd|intagen)\b",
+    re.I,
+)
+# Two or three capitalised words (with common particles): a personal name's shape.
+_NAME = re.compile(
+    r"\b([A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]{1,20}(?:[-'][A-ZÀ-ÖØ-Þ]?[a-zß-öø-ÿ]+)?"
+    r"(?:\s+(?:van|der|den|de|del|la|le|el|al|ben|bin|von|du|da|dos|ter|ten))*"
+    r"\s+[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]{1,20}(?:[-'][A-ZÀ-ÖØ-Þ]?[a-zß-öø-ÿ]+)?)\b"
+)
+# Capitalised words that are places, institutions and roles, never a person's name.
+_NOT_NAMES = frozenset(
+    """
+    the a an this that our we in on at for of and with since from during after before
+    el la los las les le un une des del de en y o para por con sin
+    het een die der das ein eine und für mit van voor
+    city council municipality region regional department ministry service services team
+    probation prison police justice court courts house houses care safety security network
+    forum foundation association centre center office unit programme program project plan
+    european europe union national local state federal public social youth health
+    prevention violence radicalisation radicalization exit restorative
+    malaga málaga catalonia catalunya generalitat barcelona hospitalet llobregat rotterdam
+    hague haag rennes bagnolet vilvoorde avignon brussels bruxelles paris berlin stockholm
+    malmö copenhagen leuven madrid spain france belgium netherlands germany sweden
+    mossos esquadra efus prepare vpn denkzeit fryshuset face cep ran vera spip pjj clspd
+    livc csil nctv ter pga mr mrs ms dr monday tuesday wednesday thursday friday
+    january february march april june july august september october november december
+    """.split()  # noqa: SIM905 (a word list reads best as prose)
+)
+_NAME_WINDOW = 60  # characters between a name and an offence word
+
+
+def _excerpt(text: str, start: int, end: int) -> str:
+    snippet = text[start:end].strip()
+    return snippet if len(snippet) <= 60 else snippet[:57] + "…"
+
+
+def _looks_like_name(candidate: str) -> bool:
+    words = [w for w in re.split(r"[\s-]+", candidate) if w and w[0].isupper()]
+    return len(words) >= 2 and not any(w.lower() in _NOT_NAMES for w in words)
+
+
+def screen(text: str) -> list[Finding]:
+    """Every piece of ``text`` that could identify a person, with advice on rephrasing."""
+    if not text:
+        return []
+    findings: list[Finding] = []
+    for m in _EMAIL.finditer(text):
+        findings.append(
+            Finding(
+                "an e-mail address",
+                _excerpt(text, m.start(), m.end()),
+                "Remove it: contact details belong in your account, not in the request.",
+            )
+        )
+    for m in _PHONE.finditer(text):
+        findings.append(
+            Finding(
+                "a phone number",
+                _excerpt(text, m.start(), m.end()),
+                "Remove it: Efus contacts you through your account.",
+            )
+        )
+    for m in _ANY_DATE.finditer(text):
+        before = text[max(0, m.start() - 40) : m.start()]
+        if _BIRTH_WORDS.search(before):
+            kind = "a date of birth"
+        elif _RELEASE_WORDS.search(before):
+            kind = "a person's release date"
+        else:
+            continue
+        findings.append(
+            Finding(
+                kind,
+                _excerpt(text, max(0, m.start() - 20), m.end()),
+                "Give a period instead (e.g. 'releases expected in 2026') and no personal dates.",
+            )
+        )
+    for m in _BIRTH_YEAR.finditer(text):
+        findings.append(
+            Finding(
+                "a year of birth",
+                _excerpt(text, m.start(), m.end()),
+                "Describe the group instead (e.g. 'young adults aged 18 to 25').",
+            )
+        )
+    for kind, pattern in _ID_NUMBERS:
+        for m in pattern.finditer(text):
+            findings.append(
+                Finding(
+                    kind,
+                    _excerpt(text, m.start(), m.end()),
+                    "Remove it: identity numbers must never be entered here.",
+                )
+            )
+    for m in _CASE_NUMBER.finditer(text):
+        findings.append(
+            Finding(
+                "a case or file number",
+                _excerpt(text, m.start(), m.end()),
+                "Remove it: describe the kind of situation, not a case file.",
+            )
+        )
+    offences = [m.span() for m in _OFFENCE.finditer(text)]
+    if offences:
+        for m in _NAME.finditer(text):
+            name = m.group(1)
+            if not _looks_like_name(name):
+                continue
+            near = any(
+                s - _NAME_WINDOW <= m.end() and m.start() <= e + _NAME_WINDOW for s, e in offences
+            )
+            if near:
+                findings.append(
+                    Finding(
+                        "a person's name next to an offence",
+                        name,
+                        "Do not name people: write e.g. 'a young adult convicted of a "
+                        "terrorist offence' instead.",
+                    )
+                )
+    return findings

@@ -1,0 +1,166 @@
+"""Pages for requests: list, create, detail, edit, and the workflow buttons. Thin by design."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from assist import audit
+from assist.directory.models import TermKind
+from assist.directory.queries import term_choices
+from assist.errors import Conflict, DomainError, ValidationFailed
+from assist.extensions import db
+from assist.forms import attach_errors
+from assist.requests import policy, services
+from assist.requests.forms import RequestForm, TransitionForm
+from assist.requests.models import AssistanceRequest
+from assist.requests.queries import get_request_or_404, visible_requests
+from assist.workflow import InvalidTransition, RequestStatus
+
+bp = Blueprint("requests", __name__, url_prefix="/requests")
+
+
+@bp.get("/")
+@login_required
+def index() -> str:
+    if not policy.can_list(current_user):
+        abort(403)
+    status_arg = request.args.get("status", "")
+    theme = request.args.get("theme") or None
+    # Unknown filter values are ignored rather than refused: a stale bookmark still works.
+    status = RequestStatus(status_arg) if status_arg in RequestStatus.__members__.values() else None
+    themes = term_choices(TermKind.THEME)
+    if theme not in {code for code, _ in themes}:
+        theme = None
+    page = db.paginate(
+        visible_requests(current_user, status=status, theme=theme),
+        per_page=current_app.config["PER_PAGE"],
+        error_out=False,
+    )
+    return render_template(
+        "requests/index.html",
+        page=page,
+        status=status,
+        theme=theme,
+        statuses=list(RequestStatus),
+        themes=themes,
+        can_create=policy.can_create(current_user),
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new() -> str | Response:
+    if not policy.can_create(current_user):
+        abort(403)
+    form = RequestForm()
+    if form.validate_on_submit():
+        try:
+            req = services.create_draft(current_user, form.to_data())
+            db.session.commit()
+        except ValidationFailed as exc:
+            db.session.rollback()
+            attach_errors(form, exc)
+        else:
+            return _after_save(req, form)
+    elif form.errors:
+        flash("Some fields need your attention; nothing was saved yet.", "danger")
+    return render_template(
+        "requests/form.html", form=form, req=None
+    ), 200 if not form.errors else 422
+
+
+def _after_save(req: AssistanceRequest, form: RequestForm) -> Response | str:
+    """Saved; if the user also asked to submit, try that and explain what is missing."""
+    if not form.save_and_submit.data:
+        flash("Draft saved. You can come back and edit it until you submit it.", "success")
+        return redirect(url_for("requests.detail", request_id=req.id))
+    try:
+        services.submit_request(req, current_user)
+        db.session.commit()
+    except ValidationFailed as exc:
+        db.session.rollback()
+        form.version.data = str(req.version)
+        attach_errors(form, exc)
+        return render_template("requests/form.html", form=form, req=req), 422
+    flash("Request submitted. Efus will review it; you will see its progress here.", "success")
+    return redirect(url_for("requests.detail", request_id=req.id))
+
+
+@bp.get("/<int:request_id>")
+@login_required
+def detail(request_id: int) -> str:
+    req = get_request_or_404(current_user, request_id)
+    return render_template(
+        "requests/detail.html",
+        req=req,
+        history=audit.history(req),
+        transitions=policy.allowed_transitions(current_user, req),
+        can_edit=policy.can_edit(current_user, req),
+        transition_form=TransitionForm(),
+        kinds=services.REQUEST_TERM_FIELDS,
+    )
+
+
+@bp.route("/<int:request_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(request_id: int) -> str | Response | tuple[str, int]:
+    req = get_request_or_404(current_user, request_id)
+    if not policy.can_edit(current_user, req):
+        flash(f"This request can no longer be edited (status: {req.status.label}).", "warning")
+        return redirect(url_for("requests.detail", request_id=req.id))
+    form = RequestForm(obj=req)
+    if request.method == "GET":
+        for name, kind in services.REQUEST_TERM_FIELDS.items():
+            getattr(form, name).data = req.codes(kind)
+        form.version.data = str(req.version)
+        if request.args.get("check") == "submit":
+            for name, messages in services.missing_for_submission(req).items():
+                getattr(form, name).errors = list(messages)
+    elif form.validate_on_submit():
+        try:
+            expected = int(form.version.data) if (form.version.data or "").isdigit() else None
+            services.update_request(req, current_user, form.to_data(), expected_version=expected)
+            db.session.commit()
+        except (ValidationFailed, Conflict) as exc:
+            db.session.rollback()
+            if isinstance(exc, ValidationFailed):
+                attach_errors(form, exc)
+                return render_template("requests/form.html", form=form, req=req), 422
+            flash(exc.message, "danger")
+            form.version.data = str(db.session.get(AssistanceRequest, request_id).version)
+            return render_template("requests/form.html", form=form, req=req), 409
+        return _after_save(req, form)
+    else:
+        flash("Some fields need your attention; your last saved version is unchanged.", "danger")
+        return render_template("requests/form.html", form=form, req=req), 422
+    return render_template("requests/form.html", form=form, req=req)
+
+
+@bp.post("/<int:request_id>/transitions/<action>")
+@login_required
+def transition(request_id: int, action: str) -> Response | tuple[str, int]:
+    req = get_request_or_404(current_user, request_id)
+    form = TransitionForm()
+    if not form.validate_on_submit():
+        flash(" ".join(e for errs in form.errors.values() for e in errs), "danger")
+        return redirect(url_for("requests.detail", request_id=req.id))
+    try:
+        services.transition_request(req, current_user, action, form.comment.data or "")
+        db.session.commit()
+    except ValidationFailed as exc:
+        db.session.rollback()
+        if action == "submit" and policy.can_edit(current_user, req):
+            # Show what is missing next to the fields themselves.
+            flash(exc.message, "danger")
+            return redirect(url_for("requests.edit", request_id=req.id, check="submit"))
+        messages = [m for msgs in exc.errors.values() for m in msgs]
+        flash(f"{exc.message} {' '.join(messages)}", "danger")
+        return redirect(url_for("requests.detail", request_id=req.id))
+    except (DomainError, InvalidTransition) as exc:
+        db.session.rollback()
+        flash(str(exc), "danger")
+        return redirect(url_for("requests.detail", request_id=req.id))
+    flash(f"Done: the request is now “{req.status.label}”.", "success")
+    return redirect(url_for("requests.detail", request_id=req.id))
