@@ -40,7 +40,7 @@ class CodesField(SelectMultipleField):
     option_widget = widgets.CheckboxInput()
 
     def pre_validate(self, form: Any) -> None:
-        known = {str(c[0]) for c in self.choices or []}
+        known = {str(c.value) for c in self.choices or []}
         unknown = [v for v in self.data or [] if v not in known]
         if unknown:
             raise ValidationError(

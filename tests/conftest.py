@@ -7,6 +7,7 @@ Under CI=true, a missing PostgreSQL, Redis or Chromium fails the run instead of 
 
 from __future__ import annotations
 
+import contextvars
 import os
 import shutil
 from collections.abc import Callable, Iterator
@@ -61,6 +62,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
 
 
+class IsolatedClient(FlaskClient):
+    """Runs each request in a fresh context, as a real server would.
+
+    Otherwise Flask reuses the test's own app context, and the view would share (and could
+    roll back) the test's session. Here the request gets its own session, bound to the same
+    connection, so it sees the test's data and its rollbacks stay inside its own SAVEPOINT.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
 def backends() -> list[Any]:
     params = [pytest.param("sqlite", id="sqlite")]
     if TEST_DATABASE_URL:
@@ -105,9 +118,12 @@ def migrate_and_seed_taxonomy(app: Flask) -> None:
 
 
 @pytest.fixture(scope="session", params=backends())
-def app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+def app(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Flask]:
     url = database_url(request.param, tmp_path_factory.mktemp(request.param))
     application = make_app(url)
+    application.test_client_class = IsolatedClient
     migrate_and_seed_taxonomy(application)
     yield application
     with application.app_context():

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 from flask import abort
 from flask_login import current_user, login_required
 
+from assist.auth.models import User
 from assist.roles import Role
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -26,3 +27,8 @@ def role_required(*roles: Role) -> Callable[[F], F]:
         return wrapped  # type: ignore[return-value]
 
     return decorator
+
+
+def current_actor() -> User:
+    """The signed-in user as a real model object (services and the audit trail need one)."""
+    return current_user._get_current_object()  # type: ignore[no-any-return]

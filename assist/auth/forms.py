@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SelectField
+from wtforms import BooleanField, EmailField, PasswordField, SelectChoice, SelectField
 from wtforms.validators import DataRequired, Length, Optional
 
 from assist.directory.queries import all_authorities, all_organisations
@@ -38,7 +38,7 @@ class UserForm(FlaskForm):
         validators=[DataRequired("Enter a name."), Length(max=120)],
         description="As colleagues will see it in histories.",
     )
-    role = SelectField("Role", choices=[(r.value, r.label) for r in Role])
+    role = SelectField("Role", choices=[SelectChoice(r.value, r.label) for r in Role])
     authority_id = SelectField(
         "Local authority", coerce=_optional_int, description="Only for city officials."
     )
@@ -55,5 +55,9 @@ class UserForm(FlaskForm):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        self.authority_id.choices = [("", "—")] + [(a.id, a.name) for a in all_authorities()]
-        self.organisation_id.choices = [("", "—")] + [(o.id, o.name) for o in all_organisations()]
+        none = SelectChoice("", "—")
+        self.authority_id.choices = [none, *(SelectChoice(a.id, a.name) for a in all_authorities())]
+        self.organisation_id.choices = [
+            none,
+            *(SelectChoice(o.id, o.name) for o in all_organisations()),
+        ]

@@ -8,7 +8,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from assist.auth import services
-from assist.auth.decorators import role_required
+from assist.auth.decorators import current_actor, role_required
 from assist.auth.forms import LoginForm, UserForm
 from assist.auth.models import User
 from assist.errors import ValidationFailed
@@ -57,7 +57,7 @@ def login() -> str | Response | tuple[str, int]:
 @bp.post("/logout")
 @login_required
 def logout() -> Response:
-    services.logout(current_user)
+    services.logout(current_actor())
     db.session.commit()
     logout_user()
     flash("You are signed out.", "success")
@@ -92,7 +92,7 @@ def new_user() -> str | Response | tuple[str, int]:
     form = UserForm()
     if form.validate_on_submit():
         try:
-            user = services.create_user(current_user, _user_data(form), form.password.data or "")
+            user = services.create_user(current_actor(), _user_data(form), form.password.data or "")
             db.session.commit()
         except ValidationFailed as exc:
             db.session.rollback()
@@ -113,7 +113,7 @@ def edit_user(user_id: int) -> str | Response | tuple[str, int]:
         form.role.data = user.role.value
     if form.validate_on_submit():
         try:
-            services.update_user(current_user, user, _user_data(form), form.password.data or "")
+            services.update_user(current_actor(), user, _user_data(form), form.password.data or "")
             db.session.commit()
         except ValidationFailed as exc:
             db.session.rollback()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, SelectField
+from wtforms import BooleanField, IntegerField, SelectChoice, SelectField
 from wtforms.validators import DataRequired, Length, NumberRange
 
 from assist.directory.models import GovernmentLevel, TermKind
@@ -18,7 +18,8 @@ class AuthorityForm(FlaskForm):
     )
     country = SelectField("Country")
     level = SelectField(
-        "Level of government", choices=[(level.value, level.label) for level in GovernmentLevel]
+        "Level of government",
+        choices=[SelectChoice(level.value, level.label) for level in GovernmentLevel],
     )
     description = CleanTextAreaField(
         "Description",

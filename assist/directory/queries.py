@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import sqlalchemy as sa
+from wtforms import SelectChoice
 
 from assist.directory.models import ExpertOrganisation, LocalAuthority, TaxonomyTerm, TermKind
 from assist.errors import ValidationFailed
@@ -20,8 +21,9 @@ def active_terms(kind: TermKind) -> list[TaxonomyTerm]:
     return list(db.session.scalars(stmt))
 
 
-def term_choices(kind: TermKind) -> list[tuple[str, str]]:
-    return [(t.code, t.label) for t in active_terms(kind)]
+def term_choices(kind: TermKind) -> list[SelectChoice]:
+    """Form choices for a vocabulary, grouped under their sub-heading where they have one."""
+    return [SelectChoice(t.code, t.label, optgroup=t.group or None) for t in active_terms(kind)]
 
 
 def term_labels(kind: TermKind) -> dict[str, str]:

@@ -6,7 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from assist.auth.decorators import role_required
+from assist.auth.decorators import current_actor, role_required
 from assist.directory import services
 from assist.directory.forms import AuthorityForm, OrganisationForm
 from assist.directory.models import ExpertOrganisation, GovernmentLevel, LocalAuthority
@@ -59,7 +59,7 @@ def edit_authority(authority_id: int | None = None) -> str | Response | tuple[st
             is_active=bool(form.is_active.data),
         )
         try:
-            saved = services.save_authority(current_user, data, authority)
+            saved = services.save_authority(current_actor(), data, authority)
             db.session.commit()
         except ValidationFailed as exc:
             db.session.rollback()
@@ -96,7 +96,7 @@ def edit_organisation(org_id: int | None = None) -> str | Response | tuple[str, 
             terms={name: list(form[name].data or []) for name in services.PROFILE_TERM_FIELDS},
         )
         try:
-            saved = services.save_organisation(current_user, data, org)
+            saved = services.save_organisation(current_actor(), data, org)
             db.session.commit()
         except ValidationFailed as exc:
             db.session.rollback()

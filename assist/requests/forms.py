@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, MonthField, SubmitField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from assist.directory.queries import active_terms
+from assist.directory.queries import term_choices
 from assist.forms import CleanStringField, CleanTextAreaField, CodesField
 from assist.requests.services import MAX_LENGTHS, REQUEST_TERM_FIELDS, RequestData
 
@@ -88,7 +88,7 @@ class RequestForm(FlaskForm):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         for name, kind in REQUEST_TERM_FIELDS.items():
-            getattr(self, name).choices = [(t.code, t.label) for t in active_terms(kind)]
+            self[name].choices = term_choices(kind)
 
     def to_data(self) -> RequestData:
         return RequestData(

@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from assist import audit
+from assist.auth.decorators import current_actor
 from assist.directory.models import TermKind
 from assist.directory.queries import term_choices
 from assist.errors import Conflict, DomainError, ValidationFailed
@@ -31,7 +32,7 @@ def index() -> str:
     # Unknown filter values are ignored rather than refused: a stale bookmark still works.
     status = RequestStatus(status_arg) if status_arg in RequestStatus.__members__.values() else None
     themes = term_choices(TermKind.THEME)
-    if theme not in {code for code, _ in themes}:
+    if theme not in {c.value for c in themes}:
         theme = None
     page = db.paginate(
         visible_requests(current_user, status=status, theme=theme),
@@ -57,7 +58,7 @@ def new() -> str | Response:
     form = RequestForm()
     if form.validate_on_submit():
         try:
-            req = services.create_draft(current_user, form.to_data())
+            req = services.create_draft(current_actor(), form.to_data())
             db.session.commit()
         except ValidationFailed as exc:
             db.session.rollback()
@@ -77,7 +78,7 @@ def _after_save(req: AssistanceRequest, form: RequestForm) -> Response | str:
         flash("Draft saved. You can come back and edit it until you submit it.", "success")
         return redirect(url_for("requests.detail", request_id=req.id))
     try:
-        services.submit_request(req, current_user)
+        services.submit_request(req, current_actor())
         db.session.commit()
     except ValidationFailed as exc:
         db.session.rollback()
@@ -121,7 +122,7 @@ def edit(request_id: int) -> str | Response | tuple[str, int]:
     elif form.validate_on_submit():
         try:
             expected = int(form.version.data) if (form.version.data or "").isdigit() else None
-            services.update_request(req, current_user, form.to_data(), expected_version=expected)
+            services.update_request(req, current_actor(), form.to_data(), expected_version=expected)
             db.session.commit()
         except (ValidationFailed, Conflict) as exc:
             db.session.rollback()
@@ -147,7 +148,7 @@ def transition(request_id: int, action: str) -> Response | tuple[str, int]:
         flash(" ".join(e for errs in form.errors.values() for e in errs), "danger")
         return redirect(url_for("requests.detail", request_id=req.id))
     try:
-        services.transition_request(req, current_user, action, form.comment.data or "")
+        services.transition_request(req, current_actor(), action, form.comment.data or "")
         db.session.commit()
     except ValidationFailed as exc:
         db.session.rollback()

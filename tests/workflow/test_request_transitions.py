@@ -52,9 +52,7 @@ def test_unknown_action_is_named() -> None:
 
 def test_refusal_says_why() -> None:
     with pytest.raises(InvalidTransition, match="while the status is 'Withdrawn'"):
-        find_transition(
-            REQUEST_TRANSITIONS, RequestStatus.WITHDRAWN, "submit", Role.CITY_OFFICIAL
-        )
+        find_transition(REQUEST_TRANSITIONS, RequestStatus.WITHDRAWN, "submit", Role.CITY_OFFICIAL)
     with pytest.raises(InvalidTransition, match=r"Your role \(Efus staff\) cannot"):
         find_transition(REQUEST_TRANSITIONS, RequestStatus.DRAFT, "submit", Role.STAFF)
 

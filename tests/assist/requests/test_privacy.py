@@ -21,8 +21,14 @@ IDENTIFYING = [
     ("Expediente 2019/00451 del juzgado.", "a case or file number"),
     ("Case no. 2021-0457 at the district court.", "a case or file number"),
     ("Parketnummer 10/123456-19 is relevant.", "a case or file number"),
-    ("Ahmed Benali was convicted of a terrorist offence in 2017.", "a person's name next to an offence"),
-    ("Jean Dupont, condamné pour association de malfaiteurs.", "a person's name next to an offence"),
+    (
+        "Ahmed Benali was convicted of a terrorist offence in 2017.",
+        "a person's name next to an offence",
+    ),
+    (
+        "Jean Dupont, condamné pour association de malfaiteurs.",
+        "a person's name next to an offence",
+    ),
     ("El tribunal condenó a Juan García por enaltecimiento.", "a person's name next to an offence"),
     ("Pieter Jansen werd veroordeeld voor terrorisme.", "a person's name next to an offence"),
 ]

@@ -115,7 +115,11 @@ def test_withdraw_needs_a_reason_and_is_recorded(app) -> None:
         services.withdraw_request(req, official, "  ")
     services.withdraw_request(req, official, "Covered by a national programme.")
     entry = history(req)[-1]
-    assert (entry.action, entry.from_state, entry.to_state) == ("withdraw", "submitted", "withdrawn")
+    assert (entry.action, entry.from_state, entry.to_state) == (
+        "withdraw",
+        "submitted",
+        "withdrawn",
+    )
     assert entry.comment == "Covered by a national programme."
     with pytest.raises(InvalidTransition):
         services.withdraw_request(req, official, "again")

@@ -1,0 +1,217 @@
+"""Request pages: the official's own list, the form's errors, and bad input refused cleanly."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from assist.extensions import db
+from assist.requests.models import AssistanceRequest
+from assist.roles import Role
+from assist.workflow import RequestStatus
+from tests.factories import make_request, make_user
+
+FORM = {
+    "title": "Family involvement in aftercare",
+    "context": "Families of people returning from detention are rarely involved in aftercare.",
+    "needs": "A training for case managers on involving relatives.",
+    "existing_activities": "Network of key figures.",
+    "themes": ["family_network_support"],
+    "formats": ["training"],
+    "languages": ["nl", "en"],
+    "period_start": "2027-02",
+    "period_end": "2027-06",
+    "expected_participants": "25",
+}
+
+
+def count_requests() -> int:
+    return db.session.scalar(sa.select(sa.func.count(AssistanceRequest.id)))
+
+
+def test_list_shows_only_own_authority(app, login_as) -> None:
+    official = make_user()
+    mine = make_request(official.authority, title="Ours: release roundtable")
+    make_request(title="Theirs: secret context")
+    body = login_as(official).get("/requests/").get_data(as_text=True)
+    assert mine.title in body
+    assert "Theirs: secret context" not in body
+
+
+def test_list_filters_by_status_and_theme_and_paginates(app, login_as) -> None:
+    official = make_user()
+    for i in range(7):
+        make_request(official.authority, title=f"Draft number {i}")
+    make_request(
+        official.authority,
+        title="Submitted housing request",
+        status=RequestStatus.SUBMITTED,
+        terms={"themes": ["housing"], "formats": ["training"], "languages": ["en"]},
+    )
+    client = login_as(official)
+    submitted = client.get("/requests/?status=submitted").get_data(as_text=True)
+    assert "Submitted housing request" in submitted and "Draft number" not in submitted
+    housing = client.get("/requests/?theme=housing").get_data(as_text=True)
+    assert "Submitted housing request" in housing and "Draft number" not in housing
+    page1 = client.get("/requests/").get_data(as_text=True)
+    page2 = client.get("/requests/?page=2").get_data(as_text=True)
+    titles = lambda html: set(re.findall(r"(?:Draft number \d|Submitted housing request)", html))  # noqa: E731
+    assert len(titles(page1)) == 5 and len(titles(page2)) == 3
+    assert not titles(page1) & titles(page2)
+    # Unknown filter values are ignored, not a crash.
+    assert client.get("/requests/?status=bogus&theme=nope&page=abc").status_code == 200
+
+
+def test_create_draft_then_submit(app, login_as) -> None:
+    client = login_as(make_user())
+    response = client.post("/requests/new", data={**FORM, "save": "1"})
+    assert response.status_code == 302
+    req = db.session.scalars(
+        sa.select(AssistanceRequest).order_by(AssistanceRequest.id.desc())
+    ).first()
+    assert req.title == FORM["title"] and req.status == RequestStatus.DRAFT
+    assert req.expected_participants == 25 and req.period_start.month == 2
+    detail = client.get(response.location).get_data(as_text=True)
+    for text in ("Family and network support", "Dutch", "February 2027", "History"):
+        assert text in detail
+    response = client.post(f"/requests/{req.id}/transitions/submit", data={})
+    assert response.status_code == 302
+    db.session.refresh(req)
+    assert req.status == RequestStatus.SUBMITTED
+
+
+def test_validation_errors_are_next_to_fields_and_keep_input(app, login_as) -> None:
+    client = login_as(make_user())
+    before = count_requests()
+    response = client.post(
+        "/requests/new",
+        data={
+            **FORM,
+            "title": "",
+            "context": "Write to me at ana@example.org please.",
+            "save": "1",
+        },
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Give the request a short title." in html
+    assert "Needs" in html and FORM["needs"] in html  # typed text kept
+    assert count_requests() == before
+
+
+def test_privacy_refusal_keeps_everything_typed(app, login_as) -> None:
+    client = login_as(make_user())
+    response = client.post(
+        "/requests/new",
+        data={**FORM, "context": "Ahmed Benali was convicted of a terrorist offence.", "save": "1"},
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "a person&#39;s name next to an offence" in html
+    assert "Ahmed Benali was convicted" in html  # still in the textarea to rephrase
+    assert 'id="context-error"' in html
+
+
+def test_save_and_submit_incomplete_saves_draft_and_shows_what_is_missing(app, login_as) -> None:
+    client = login_as(make_user())
+    response = client.post("/requests/new", data={"title": "Only a title", "save_and_submit": "1"})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "not complete enough to submit" in html
+    assert "Tick at least one theme." in html
+    req = db.session.scalars(
+        sa.select(AssistanceRequest).where(AssistanceRequest.title == "Only a title")
+    ).one()
+    assert req.status == RequestStatus.DRAFT  # saved, not lost
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("title", "x" * 201, "Keep the title under 200 characters."),
+        ("context", "y" * 6001, "Shorten this to 6000 characters."),
+        ("expected_participants", "many", "Not a valid integer value."),
+        ("expected_participants", "0", "between 1 and 10000"),
+        ("period_start", "2027-13", "Not a valid date value."),
+        ("themes", "teleportation", "Not an option here: teleportation"),
+    ],
+)
+def test_bad_input_is_a_clear_4xx_and_changes_nothing(app, login_as, field, value, message) -> None:
+    client = login_as(make_user())
+    before = count_requests()
+    response = client.post("/requests/new", data={**FORM, field: value, "save": "1"})
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+    assert count_requests() == before
+
+
+def test_nul_bytes_are_stripped_not_stored(app, login_as) -> None:
+    client = login_as(make_user())
+    client.post("/requests/new", data={**FORM, "title": "Nul\x00 title", "save": "1"})
+    assert (
+        db.session.scalar(sa.select(AssistanceRequest.title).order_by(AssistanceRequest.id.desc()))
+        == "Nul title"
+    )
+
+
+def test_edit_keeps_history_and_refuses_stale_version(app, login_as) -> None:
+    req = make_request()
+    client = login_as(req.created_by)
+    form = {**FORM, "version": str(req.version), "save": "1"}
+    assert client.post(f"/requests/{req.id}/edit", data=form).status_code == 302
+    stale = client.post(f"/requests/{req.id}/edit", data={**form, "title": "Older tab"})
+    assert stale.status_code == 409
+    assert "changed by someone else" in stale.get_data(as_text=True)
+    assert "Older tab" in stale.get_data(as_text=True)  # the typed text is still there
+    db.session.refresh(req)
+    assert req.title == FORM["title"]
+
+
+def test_submitted_request_cannot_be_edited(app, login_as) -> None:
+    req = make_request(status=RequestStatus.SUBMITTED)
+    client = login_as(req.created_by)
+    response = client.post(f"/requests/{req.id}/edit", data={**FORM, "save": "1"})
+    assert response.status_code == 302
+    db.session.refresh(req)
+    assert req.title != FORM["title"]
+
+
+def test_withdraw_without_reason_is_refused(app, login_as) -> None:
+    req = make_request(status=RequestStatus.SUBMITTED)
+    client = login_as(req.created_by)
+    response = client.post(
+        f"/requests/{req.id}/transitions/withdraw", data={"comment": ""}, follow_redirects=True
+    )
+    assert "Give a short reason" in response.get_data(as_text=True)
+    db.session.refresh(req)
+    assert req.status == RequestStatus.SUBMITTED
+
+
+def test_unknown_action_changes_nothing(app, login_as) -> None:
+    req = make_request()
+    client = login_as(req.created_by)
+    response = client.post(f"/requests/{req.id}/transitions/approve", follow_redirects=True)
+    assert "is not an action this workflow knows" in response.get_data(as_text=True)
+    db.session.refresh(req)
+    assert req.status == RequestStatus.DRAFT
+
+
+@pytest.mark.parametrize("role", [Role.STAFF, Role.ADMIN])
+def test_programme_roles_see_all_read_only(app, login_as, role: Role) -> None:
+    req = make_request(status=RequestStatus.SUBMITTED, title="Visible to Efus")
+    client = login_as(make_user(role))
+    assert "Visible to Efus" in client.get("/requests/").get_data(as_text=True)
+    detail = client.get(f"/requests/{req.id}").get_data(as_text=True)
+    assert "Visible to Efus" in detail and "Withdraw request" not in detail
+    assert client.get("/requests/new").status_code == 403
+    assert client.post(f"/requests/{req.id}/edit", data=FORM).status_code == 302
+    response = client.post(f"/requests/{req.id}/transitions/withdraw", data={"comment": "x"})
+    db.session.refresh(req)
+    assert req.status == RequestStatus.SUBMITTED and response.status_code == 302
+
+
+def test_anonymous_users_are_sent_to_sign_in(app, client) -> None:
+    response = client.get("/requests/")
+    assert response.status_code == 302 and "/login" in response.location
