@@ -49,7 +49,17 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     return app
 
 
+def register_models() -> None:
+    """Import every model (complete metadata for Alembic) and the listeners that go with them."""
+    from assist import audit  # noqa: F401
+    from assist.auth import models as auth_models  # noqa: F401
+    from assist.directory import models as directory_models  # noqa: F401
+    from assist.engagements import ranking  # noqa: F401
+    from assist.requests import models as request_models  # noqa: F401
+
+
 def register_extensions(app: Flask) -> None:
+    register_models()
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
@@ -90,10 +100,11 @@ def register_blueprints(app: Flask) -> None:
     from assist import main
     from assist.auth import views as auth_views
     from assist.directory import views as directory_views
+    from assist.engagements import views as engagement_views
     from assist.errors import register_error_handlers
     from assist.requests import views as request_views
 
-    for module in (main, auth_views, directory_views, request_views):
+    for module in (main, auth_views, directory_views, request_views, engagement_views):
         app.register_blueprint(module.bp)
     register_error_handlers(app)
 

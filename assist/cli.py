@@ -80,3 +80,18 @@ def seed_demo() -> None:
 
 
 commands = (create_user, sync_taxonomy, seed_demo)
+
+
+@click.command("rebuild-index")
+def rebuild_index() -> None:
+    """Rebuild the expert-matching index now; every worker picks up the new version stamp."""
+    from assist.engagements import ranking
+
+    stamp = ranking.bump_stamp()
+    db.session.commit()
+    index = ranking.fitted()
+    count = len(index.names)
+    click.echo(f"Matching index {stamp} built over {count} active expert organisation(s).")
+
+
+commands = (*commands, rebuild_index)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextvars
 import os
 import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from flask_migrate import upgrade
 from assist import create_app
 from assist.auth.models import User
 from assist.directory.services import sync_taxonomy
+from assist.engagements.ranking import reset_cache
 from assist.extensions import db
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,6 +32,7 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "").strip()
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+MATCHING_CACHE = Path(tempfile.mkdtemp(prefix="assist-matching-"))
 
 
 def require(condition: bool, reason: str) -> None:
@@ -106,6 +109,7 @@ def make_app(url: str, **overrides: Any) -> Flask:
         "RATELIMIT_ENABLED": False,
         "RATELIMIT_STORAGE_URI": "memory://",
         "PER_PAGE": 5,
+        "MATCHING_CACHE_DIR": str(MATCHING_CACHE),
     }
     return create_app({**config, **overrides})
 
@@ -156,6 +160,8 @@ def _transaction(request: pytest.FixtureRequest) -> Iterator[None]:
             yield
         finally:
             db.session.remove()
+            # The rollback below can take the stamp back to a number the cache has seen.
+            reset_cache()
             ctx.pop()
             for key, engine, connection, transaction in saved:
                 transaction.rollback()

@@ -26,9 +26,12 @@ def term_choices(kind: TermKind) -> list[SelectChoice]:
     return [SelectChoice(t.code, t.label, optgroup=t.group or None) for t in active_terms(kind)]
 
 
-def term_labels(kind: TermKind) -> dict[str, str]:
-    stmt = sa.select(TaxonomyTerm.code, TaxonomyTerm.label).where(TaxonomyTerm.kind == kind)
-    return dict(db.session.execute(stmt).tuples())
+def term_labels(kinds: Iterable[TermKind]) -> dict[str, str]:
+    """Code -> label for the given vocabularies (for texts that mention codes, like reasons)."""
+    stmt = sa.select(TaxonomyTerm.code, TaxonomyTerm.label).where(
+        TaxonomyTerm.kind.in_(list(kinds))
+    )
+    return {code: label for code, label in db.session.execute(stmt)}
 
 
 def resolve_terms(kind: TermKind, codes: Iterable[str], field: str) -> list[TaxonomyTerm]:

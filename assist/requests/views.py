@@ -10,6 +10,7 @@ from assist import audit
 from assist.auth.decorators import current_actor
 from assist.directory.models import TermKind
 from assist.directory.queries import term_choices
+from assist.engagements.policy import can_see_ranking
 from assist.errors import Conflict, DomainError, ValidationFailed
 from assist.extensions import db
 from assist.forms import attach_errors
@@ -99,6 +100,7 @@ def detail(request_id: int) -> str:
         history=audit.history(req),
         transitions=policy.allowed_transitions(current_user, req),
         can_edit=policy.can_edit(current_user, req),
+        can_see_ranking=can_see_ranking(current_user, req),
         transition_form=TransitionForm(),
         kinds=services.REQUEST_TERM_FIELDS,
     )

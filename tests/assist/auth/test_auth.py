@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
+import redis
 from flask import Flask
 
 from assist.extensions import db
@@ -147,14 +147,16 @@ def test_successful_logins_do_not_count(app, twin_apps) -> None:
 
 def test_throttle_is_shared_across_workers_through_redis(app, twin_apps) -> None:
     require(bool(TEST_REDIS_URL), "TEST_REDIS_URL not set (Redis)")
+    # The test database of Redis is the suite's own: start from empty counters.
+    store = redis.Redis.from_url(TEST_REDIS_URL)
+    store.flushdb()
     user = make_user()
-    settings = {
-        "RATELIMIT_STORAGE_URI": TEST_REDIS_URL,
-        "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}",
-        "LOGIN_LIMIT_PER_ACCOUNT": "3 per minute",
-    }
+    settings = {"RATELIMIT_STORAGE_URI": TEST_REDIS_URL, "LOGIN_LIMIT_PER_ACCOUNT": "3 per minute"}
     worker_a = twin_apps(**settings).test_client()
     worker_b = twin_apps(**settings).test_client()
     for client in (worker_a, worker_b, worker_a):
         assert sign_in(client, user.email, "wrong password!!").status_code == 401
     assert sign_in(worker_b, user.email).status_code == 429
+    # The counters live in Redis, where any other process or machine reads them too.
+    (key,) = store.keys(f"*login-account:{user.email}*")
+    assert int(store.get(key)) == 3

@@ -1,0 +1,26 @@
+"""Rank expert organisations for technical-assistance requests, with reasons."""
+
+from matching.assign import Allocation, Assignment, BindingConstraint, assign
+from matching.matcher import LearnResult, Matcher
+from matching.persistence import fingerprint, load_matcher, load_or_fit, save_matcher
+from matching.profiles import Decision, ExpertProfile, Match, RequestProfile
+from matching.signals import DEFAULT_WEIGHTS, SIGNALS
+
+__all__ = [
+    "DEFAULT_WEIGHTS",
+    "SIGNALS",
+    "Allocation",
+    "Assignment",
+    "BindingConstraint",
+    "Decision",
+    "ExpertProfile",
+    "LearnResult",
+    "Match",
+    "Matcher",
+    "RequestProfile",
+    "assign",
+    "fingerprint",
+    "load_matcher",
+    "load_or_fit",
+    "save_matcher",
+]

@@ -1,0 +1,399 @@
+"""Text features: a multilingual TF-IDF index over experts' documents and its similarities."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator
+from sklearn.decomposition import TruncatedSVD
+from sklearn.feature_extraction.text import TfidfVectorizer, strip_accents_unicode
+from sklearn.preprocessing import normalize
+from sklearn.utils.validation import check_is_fitted
+
+__all__ = ["ANALYZERS", "COMBINERS", "Analyzer", "TextIndex"]
+
+ANALYZERS = ("word", "prefix", "word+char")
+COMBINERS = ("concat", "centroid", "max", "mean", "max+centroid")
+
+# Function words of the partners' languages, written without accents because the
+# analyzer strips them first. Kept short on purpose: IDF handles the rest.
+_STOPWORD_TEXT = """
+    a about all also an and any are as at be been being both but by can could did do does
+    each for from had has have he her his how i if in into is it its just may might more
+    most must my no not of on only or other our out over own per same she should so such
+    than that the their them then there these they this those to under up us very via was
+    we were what when where which who whom will with would you your
+    after again against because before during further here once through until while why
+    within without one two three four five six first second new several many some few
+    get got make made set way well even still yet however therefore thus whether among
+    au aux avec ce ces cet cette d dans de des du elle elles en est et etre ete il ils l la
+    le les leur leurs mais ne nos notre nous on ont ou par pas plus pour qu que qui sa sans
+    deux trois apres avant pendant entre quand comme aussi tout tous toute toutes autre autres
+    se ses son sont sur tres un une vos votre vous
+    al como con del el es esta estas este estos fue ha han hay las lo los mas muy nuestra
+    nuestras nuestro nuestros para pero por se ser sin sobre su sus tambien unas uno unos y ya
+    dos tres despues antes durante entre cuando donde hasta desde otro otra otros otras
+    amb aquesta aquestes aquest aquests els hi i amb molt nostra nostre nostres per seu seus
+    seva seves tambe uns unes
+    aan al bij dan dat deze die dit door een er geen het hij hun is maar met naar niet nog
+    of om onze ook op over te tot uit van voor was wel wij wordt worden zijn ze zo
+    twee drie na tijdens tussen wanneer waar hoe andere alle
+    als auch auf aus bei dass dem den der dich dies diese dieser ein eine einem einen einer
+    eines er fur hat haben ihr ihre im ist mit nach nicht noch oder sich sie sind uber um und
+    unser unsere vom von wie wir wird zu zum zur
+    zwei drei nach vor wahrend zwischen wenn wo andere alle
+    ar att av de den det efter en ett fran for har hon inte man med men nar och om pa sin
+    sina sitt som till under var vara vi
+"""
+_STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+_TOKEN = re.compile(r"(?u)\b\w\w+\b")
+
+
+class Analyzer:
+    """Lowercase, strip accents, drop function words and digits, optionally truncate.
+
+    Truncating words to their first ``prefix_length`` characters is a crude but
+    language-independent stemmer: it folds inflection ("radicalised",
+    "radicalisation") and many cognates across the partners' languages
+    ("radicalización", "radicalisering") onto one feature, at the cost of a
+    word TF-IDF, which the char n-gram alternative does not have.
+
+    Parameters
+    ----------
+    prefix_length : int or None, default=None
+        Keep only this many leading characters of each word; ``None`` keeps words whole.
+    """
+
+    def __init__(self, prefix_length: int | None = None) -> None:
+        self.prefix_length = prefix_length
+
+    def pairs(self, text: str) -> list[tuple[str, str]]:
+        """Return ``(feature, surface word)`` pairs, the surface word lowercased."""
+        out = []
+        for word in _TOKEN.findall(text.lower()):
+            plain = strip_accents_unicode(word)
+            if plain in _STOPWORDS or plain.isdigit():
+                continue
+            out.append((self._cut(plain), word))
+        return out
+
+    def _cut(self, word: str) -> str:
+        p = self.prefix_length
+        return word if p is None else word[:p]
+
+    def __call__(self, text: str) -> list[str]:
+        p = self.prefix_length
+        words = _TOKEN.findall(strip_accents_unicode(text.lower()))
+        if p is None:
+            return [w for w in words if w not in _STOPWORDS and not w.isdigit()]
+        return [w[:p] for w in words if w not in _STOPWORDS and not w.isdigit()]
+
+
+def _segment_reduce(sims: np.ndarray, offsets: np.ndarray, how: str) -> np.ndarray:
+    """Reduce per-document columns to per-expert columns (experts own contiguous docs)."""
+    starts = offsets[:-1]
+    counts = np.diff(offsets)
+    has = counts > 0
+    out = np.zeros((sims.shape[0], counts.size), dtype=np.float64)
+    if not has.any():
+        return out
+    if how == "max":
+        out[:, has] = np.maximum.reduceat(sims, starts[has], axis=1)
+    else:
+        out[:, has] = np.add.reduceat(sims, starts[has], axis=1) / counts[has]
+    return out
+
+
+class TextIndex(BaseEstimator):
+    """TF-IDF index of experts' documents, scoring a query against each expert.
+
+    Parameters
+    ----------
+    analyzer : {"word", "prefix", "word+char"}, default="prefix"
+        ``"word"``: whole words. ``"prefix"``: words truncated to
+        ``prefix_length`` characters. ``"word+char"``: whole words plus
+        ``char_wb`` 3-5-grams (slow on large directories; kept for comparison).
+    prefix_length : int, default=5
+        Truncation length for ``analyzer="prefix"``.
+    combine : {"concat", "centroid", "max", "mean", "max+centroid"}, default="max"
+        How an expert's documents become one score: one concatenated
+        document, the cosine to the centroid of its documents, the best
+        document, the mean over documents, or the average of max and centroid.
+    lsa_components : int, default=0
+        If positive, add a latent semantic (TruncatedSVD) similarity with this
+        many components, mixed in with weight ``lsa_weight``.
+    lsa_weight : float, default=0.3
+        Weight of the LSA similarity when ``lsa_components > 0``.
+    max_features : int or None, default=None
+        Cap on the TF-IDF vocabulary (most frequent terms kept).
+
+    Attributes
+    ----------
+    vectorizer_ : TfidfVectorizer
+        The fitted word (or truncated word) vectorizer.
+    char_vectorizer_ : TfidfVectorizer or None
+        The char n-gram vectorizer for ``analyzer="word+char"``.
+    doc_matrix_ : scipy.sparse.csr_matrix of shape (n_rows, n_features)
+        L2-normalised rows: one per document, or one per expert for
+        ``combine`` in ``{"concat", "centroid"}``.
+    postings_ : scipy.sparse.csr_matrix of shape (n_features, n_rows)
+        The transpose of ``doc_matrix_`` in CSR form: an inverted index that
+        makes a query cost the length of its terms' postings.
+    offsets_ : ndarray of shape (n_experts + 1,)
+        Row ``offsets_[j]:offsets_[j+1]`` of ``doc_matrix_`` belong to expert ``j``.
+    lsa_ : TruncatedSVD or None
+    lsa_matrix_ : ndarray or None
+        Normalised LSA embedding of each row of ``doc_matrix_``.
+    """
+
+    def __init__(
+        self,
+        *,
+        analyzer: str = "prefix",
+        prefix_length: int = 5,
+        combine: str = "max",
+        lsa_components: int = 0,
+        lsa_weight: float = 0.3,
+        max_features: int | None = None,
+    ) -> None:
+        self.analyzer = analyzer
+        self.prefix_length = prefix_length
+        self.combine = combine
+        self.lsa_components = lsa_components
+        self.lsa_weight = lsa_weight
+        self.max_features = max_features
+
+    def _check_params(self) -> None:
+        if self.analyzer not in ANALYZERS:
+            raise ValueError(f"analyzer must be one of {ANALYZERS}, got {self.analyzer!r}")
+        if self.combine not in COMBINERS:
+            raise ValueError(f"combine must be one of {COMBINERS}, got {self.combine!r}")
+        if not isinstance(self.prefix_length, int) or self.prefix_length < 2:
+            raise ValueError(f"prefix_length must be an integer >= 2, got {self.prefix_length!r}")
+        if not isinstance(self.lsa_components, int) or self.lsa_components < 0:
+            raise ValueError(
+                f"lsa_components must be a non-negative integer, got {self.lsa_components!r}"
+            )
+        if not 0.0 <= self.lsa_weight <= 1.0:
+            raise ValueError(f"lsa_weight must be in [0, 1], got {self.lsa_weight!r}")
+
+    def fit(self, documents: Sequence[Sequence[str]]) -> TextIndex:
+        """Build the index.
+
+        Parameters
+        ----------
+        documents : sequence of sequence of str
+            For each expert, in order, its documents (possibly none).
+
+        Returns
+        -------
+        self : TextIndex
+        """
+        self._check_params()
+        per_doc = self.combine in ("max", "mean", "max+centroid")
+        if per_doc:
+            rows = [doc for docs in documents for doc in docs]
+            counts = [len(docs) for docs in documents]
+        else:
+            rows = ["\n".join(docs) for docs in documents]
+            counts = [1] * len(documents)
+        self.offsets_ = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        self.analyzer_ = Analyzer(self.prefix_length if self.analyzer == "prefix" else None)
+        self.vectorizer_ = TfidfVectorizer(
+            analyzer=self.analyzer_,
+            sublinear_tf=True,
+            dtype=np.float32,
+            max_features=self.max_features,
+        )
+        self.char_vectorizer_ = None
+        if not any(self.analyzer_(r) for r in rows):
+            raise ValueError(
+                "the experts' documents contain no usable words (only function words, digits "
+                "or punctuation); give profile text or rely on structured fields"
+            )
+        matrix = self.vectorizer_.fit_transform(rows)
+        if self.analyzer == "word+char":
+            self.char_vectorizer_ = TfidfVectorizer(
+                analyzer="char_wb",
+                ngram_range=(3, 5),
+                sublinear_tf=True,
+                strip_accents="unicode",
+                dtype=np.float32,
+                max_features=self.max_features,
+            )
+            chars = self.char_vectorizer_.fit_transform(rows)
+            matrix = sp.hstack([matrix, chars], format="csr")
+        matrix = normalize(matrix).astype(np.float32)
+        self.feature_names_ = self.vectorizer_.get_feature_names_out()
+        self.idf_ = self.vectorizer_.idf_.astype(np.float32)
+        self.doc_matrix_ = sp.csr_matrix(matrix)
+        if self.combine in ("centroid", "max+centroid"):
+            self.centroid_matrix_ = self._centroids(documents)
+        else:
+            self.centroid_matrix_ = None
+        self.centroid_postings_ = (
+            None if self.centroid_matrix_ is None else self.centroid_matrix_.T.tocsr()
+        )
+        self.postings_ = self.doc_matrix_.T.tocsr()
+        self.lsa_ = None
+        self.lsa_matrix_ = None
+        k = min(self.lsa_components, matrix.shape[0] - 1, matrix.shape[1] - 1)
+        if self.lsa_components and k >= 2:
+            self.lsa_ = TruncatedSVD(n_components=k, random_state=0)
+            self.lsa_matrix_ = normalize(self.lsa_.fit_transform(self.doc_matrix_)).astype(
+                np.float32
+            )
+        self.n_experts_ = len(documents)
+        return self
+
+    def _centroids(self, documents: Sequence[Sequence[str]]) -> sp.csr_matrix:
+        """Per-expert normalised mean of its normalised document vectors."""
+        if self.combine == "centroid":
+            # Rows are concatenations; rebuild per-document vectors to average them.
+            docs = [doc for d in documents for doc in d]
+            counts = np.array([len(d) for d in documents])
+            mat = normalize(self._vectorize(docs))
+        else:
+            mat = self.doc_matrix_
+            counts = np.diff(self.offsets_)
+        owner = np.repeat(np.arange(len(documents)), counts)
+        agg = sp.csr_matrix(
+            (np.ones(owner.size, dtype=np.float32), (owner, np.arange(owner.size))),
+            shape=(len(documents), mat.shape[0]),
+        )
+        return sp.csr_matrix(normalize(agg @ mat).astype(np.float32))
+
+    def _vectorize(self, texts: Sequence[str]) -> sp.csr_matrix:
+        if self.char_vectorizer_ is not None:
+            matrix = sp.hstack(
+                [self.vectorizer_.transform(texts), self.char_vectorizer_.transform(texts)],
+                format="csr",
+            )
+            return sp.csr_matrix(matrix, dtype=np.float32)
+        # Same result as vectorizer_.transform (sublinear tf x idf, then L2 norm by the
+        # caller) without its per-call validation, which dominates for one short query.
+        vocab = self.vectorizer_.vocabulary_
+        idf = self.idf_
+        indptr, indices, data = [0], [], []
+        for text in texts:
+            counts: dict[int, int] = {}
+            for token in self.analyzer_(text):
+                j = vocab.get(token)
+                if j is not None:
+                    counts[j] = counts.get(j, 0) + 1
+            cols = np.fromiter(sorted(counts), dtype=np.int32, count=len(counts))
+            tf = np.array([counts[c] for c in cols], dtype=np.float32)
+            indices.append(cols)
+            data.append((np.log(tf) + 1.0) * idf[cols])
+            indptr.append(indptr[-1] + cols.size)
+        return sp.csr_matrix(
+            (
+                np.concatenate(data) if data else np.zeros(0, np.float32),
+                np.concatenate(indices) if indices else np.zeros(0, np.int32),
+                np.array(indptr, dtype=np.int32),
+            ),
+            shape=(len(texts), self.doc_matrix_.shape[1]),
+        )
+
+    def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
+        """Return L2-normalised query vectors, one row per text."""
+        check_is_fitted(self, "doc_matrix_")
+        return sp.csr_matrix(normalize(self._vectorize(texts)), dtype=np.float32)
+
+    def row_similarity(self, queries: sp.csr_matrix) -> np.ndarray:
+        """Cosine of each query to each row of ``doc_matrix_`` (documents or experts)."""
+        check_is_fitted(self, "doc_matrix_")
+        sims = (queries @ self.postings_).toarray()
+        if self.lsa_ is not None:
+            q = normalize(self.lsa_.transform(queries)).astype(np.float32)
+            lsa = np.clip(q @ self.lsa_matrix_.T, 0.0, 1.0)
+            sims = (1.0 - self.lsa_weight) * sims + self.lsa_weight * lsa
+        return sims
+
+    def similarity(self, queries: sp.csr_matrix) -> np.ndarray:
+        """Text similarity in [0, 1] of each query to each expert.
+
+        Parameters
+        ----------
+        queries : sparse matrix of shape (n_queries, n_features)
+            Output of :meth:`transform`.
+
+        Returns
+        -------
+        ndarray of shape (n_queries, n_experts), float64
+        """
+        if self.combine == "centroid":
+            sims = (queries @ self.centroid_postings_).toarray().astype(np.float64)
+            return np.clip(sims, 0.0, 1.0)
+        rows = self.row_similarity(queries)
+        if self.combine == "concat":
+            out = rows.astype(np.float64)
+        elif self.combine in ("max", "mean"):
+            out = _segment_reduce(rows, self.offsets_, self.combine)
+        else:
+            best = _segment_reduce(rows, self.offsets_, "max")
+            cent = (queries @ self.centroid_postings_).toarray()
+            out = 0.5 * best + 0.5 * cent
+        return np.clip(out, 0.0, 1.0)
+
+    def query_words(self, text: str) -> dict[str, str]:
+        """Map each feature of ``text`` to the first word of ``text`` that produced it."""
+        check_is_fitted(self, "doc_matrix_")
+        surface: dict[str, str] = {}
+        for feature, word in self.analyzer_.pairs(text):
+            surface.setdefault(feature, word)
+        return surface
+
+    def shared_terms(
+        self, query: sp.csr_matrix, expert: int, surface: dict[str, str] | None = None, n: int = 3
+    ) -> list[str]:
+        """The query's terms that contribute most to its similarity with one expert.
+
+        Parameters
+        ----------
+        query : sparse matrix of shape (1, n_features)
+            One row of :meth:`transform`.
+        expert : int
+            Position of the expert in fit order.
+        surface : dict of str to str or None
+            :meth:`query_words` of the query text, to report words as the
+            query spells them rather than as truncated features.
+        n : int, default=3
+            How many terms at most.
+
+        Returns
+        -------
+        list of str
+        """
+        check_is_fitted(self, "doc_matrix_")
+        lo, hi = int(self.offsets_[expert]), int(self.offsets_[expert + 1])
+        if hi <= lo or query.nnz == 0:
+            return []
+        q_idx, q_val = query.indices, query.data
+        order = np.argsort(q_idx)
+        q_idx, q_val = q_idx[order], q_val[order]
+        m = self.doc_matrix_
+        per_row = []
+        for r in range(lo, hi):
+            idx = m.indices[m.indptr[r] : m.indptr[r + 1]]
+            val = m.data[m.indptr[r] : m.indptr[r + 1]]
+            pos = np.minimum(np.searchsorted(q_idx, idx), q_idx.size - 1)
+            hit = q_idx[pos] == idx
+            per_row.append((idx[hit], val[hit] * q_val[pos[hit]]))
+        if self.combine == "max":
+            feats, contrib = max(per_row, key=lambda t: float(t[1].sum()))
+        else:
+            feats = np.concatenate([f for f, _ in per_row])
+            contrib = np.concatenate([c for _, c in per_row])
+        keep = feats < len(self.vectorizer_.vocabulary_)  # word features only
+        feats, contrib = feats[keep], contrib[keep]
+        if feats.size == 0:
+            return []
+        uniq, inv = np.unique(feats, return_inverse=True)
+        total = np.bincount(inv, weights=contrib)
+        top = uniq[np.argsort(-total, kind="stable")[:n]]
+        names = [str(self.feature_names_[i]) for i in top]
+        return [surface.get(f, f) if surface else f for f in names]
