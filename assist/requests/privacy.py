@@ -101,7 +101,7 @@ _NOT_NAMES = frozenset(
     mossos esquadra efus prepare vpn denkzeit fryshuset face cep ran vera spip pjj clspd
     livc csil nctv ter pga mr mrs ms dr monday tuesday wednesday thursday friday
     january february march april june july august september october november december
-    """.split()  # noqa: SIM905 (a word list reads best as prose)
+    """.split()
 )
 _NAME_WINDOW = 60  # characters between a name and an offence word
 

@@ -215,3 +215,35 @@ def test_programme_roles_see_all_read_only(app, login_as, role: Role) -> None:
 def test_anonymous_users_are_sent_to_sign_in(app, client) -> None:
     response = client.get("/requests/")
     assert response.status_code == 302 and "/login" in response.location
+
+
+def test_tampered_ids_are_404_and_change_nothing(app, login_as) -> None:
+    req = make_request()
+    client = login_as(req.created_by)
+    for url in ("/requests/999999", "/requests/999999/edit"):
+        assert client.get(url).status_code == 404
+    assert (
+        client.post("/requests/999999/transitions/withdraw", data={"comment": "x"}).status_code
+        == 404
+    )
+    assert client.get("/requests/not-a-number").status_code == 404
+
+
+def test_tampered_choice_ids_in_admin_forms_are_refused(app, login_as) -> None:
+    from assist.auth.models import User
+
+    client = login_as(make_user(Role.ADMIN))
+    form = {
+        "email": "tampered@assist.example",
+        "name": "Tampered",
+        "role": "city_official",
+        "authority_id": "999999",
+        "organisation_id": "",
+        "is_active": "y",
+        "password": "a long enough password",
+    }
+    response = client.post("/admin/users/new", data=form)
+    assert response.status_code == 422 and "Not a valid choice" in response.get_data(as_text=True)
+    response = client.post("/admin/users/new", data={**form, "role": "superuser"})
+    assert response.status_code == 422
+    assert db.session.scalar(sa.select(User).where(User.email == "tampered@assist.example")) is None
