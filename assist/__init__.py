@@ -54,7 +54,9 @@ def register_models() -> None:
     from assist import audit  # noqa: F401
     from assist.auth import models as auth_models  # noqa: F401
     from assist.directory import models as directory_models  # noqa: F401
+    from assist.engagements import models as engagement_models  # noqa: F401
     from assist.engagements import ranking  # noqa: F401
+    from assist.notifications import models as notification_models  # noqa: F401
     from assist.requests import models as request_models  # noqa: F401
 
 
@@ -98,13 +100,23 @@ def _configure_sqlite(engine: sa.Engine) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from assist import main
+    from assist.api import views as api_views
     from assist.auth import views as auth_views
     from assist.directory import views as directory_views
     from assist.engagements import views as engagement_views
     from assist.errors import register_error_handlers
+    from assist.notifications import views as notification_views
     from assist.requests import views as request_views
 
-    for module in (main, auth_views, directory_views, request_views, engagement_views):
+    for module in (
+        main,
+        auth_views,
+        directory_views,
+        request_views,
+        engagement_views,
+        notification_views,
+        api_views,
+    ):
         app.register_blueprint(module.bp)
     register_error_handlers(app)
 
@@ -129,12 +141,21 @@ def register_security_headers(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
+    from flask_login import current_user
+
+    from assist.notifications.services import unread_count
     from assist.roles import Role
-    from assist.workflow import RequestStatus
+    from assist.workflow import EngagementStatus, RequestStatus
 
     @app.context_processor
     def _globals() -> dict[str, Any]:
-        return {"Role": Role, "RequestStatus": RequestStatus}
+        unread = unread_count(current_user) if current_user.is_authenticated else 0
+        return {
+            "Role": Role,
+            "RequestStatus": RequestStatus,
+            "EngagementStatus": EngagementStatus,
+            "unread_notifications": unread,
+        }
 
     @app.template_filter("datetime")
     def _datetime(value: Any) -> str:

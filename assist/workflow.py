@@ -1,12 +1,15 @@
-"""The request lifecycle declared as data; services, pages and tests all read this table.
+"""The request and engagement lifecycles declared as data: one table each, read by everyone.
 
-Pure Python: no Flask, no database. ``find_transition`` is the single gate every state change
-passes through; it raises ``InvalidTransition`` with a sentence a person can act on.
+Services ask ``Machine.find`` before any state change, pages list ``Machine.allowed`` as buttons,
+the tests walk every (state, action, role), and the README's diagrams come from ``mermaid()``.
+Pure Python: no Flask, no database. Tenancy (whose object it is) is decided in each feature's
+``policy.py``; conditions that depend on who did what before (four eyes) are guards here.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from assist.roles import Role
@@ -29,10 +32,26 @@ class RequestStatus(StrEnum):
 
     @property
     def label(self) -> str:
-        return _STATUS_LABELS[self]
+        return _LABELS[self]
 
 
-_STATUS_LABELS = {
+class EngagementStatus(StrEnum):
+    PROPOSED = "proposed"
+    APPROVED = "approved"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    PLANNED = "planned"
+    DELIVERING = "delivering"
+    DELIVERED = "delivered"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+
+    @property
+    def label(self) -> str:
+        return _LABELS[self]
+
+
+_LABELS: dict[StrEnum, str] = {
     RequestStatus.DRAFT: "Draft",
     RequestStatus.SUBMITTED: "Submitted",
     RequestStatus.IN_REVIEW: "In review",
@@ -42,10 +61,44 @@ _STATUS_LABELS = {
     RequestStatus.COMPLETED: "Completed",
     RequestStatus.DECLINED: "Declined",
     RequestStatus.WITHDRAWN: "Withdrawn",
+    EngagementStatus.PROPOSED: "Proposed",
+    EngagementStatus.APPROVED: "Approved, awaiting the expert",
+    EngagementStatus.ACCEPTED: "Accepted by the expert",
+    EngagementStatus.DECLINED: "Declined by the expert",
+    EngagementStatus.PLANNED: "Activities planned",
+    EngagementStatus.DELIVERING: "Delivering",
+    EngagementStatus.DELIVERED: "Delivered",
+    EngagementStatus.CLOSED: "Closed",
+    EngagementStatus.CANCELLED: "Cancelled",
 }
 
 #: States in which the city may still change what it wrote.
 EDITABLE_REQUEST_STATES = frozenset({RequestStatus.DRAFT, RequestStatus.NEEDS_INFO})
+#: Efus staff's actions; administrators may take them too.
+STAFF = frozenset({Role.STAFF, Role.ADMIN})
+CITY = frozenset({Role.CITY_OFFICIAL})
+EXPERT = frozenset({Role.EXPERT})
+#: Moves the services make as a consequence of another action, never a person directly.
+SYSTEM: frozenset[Role] = frozenset()
+
+
+@dataclass(frozen=True)
+class GuardContext:
+    """What a guard may look at, gathered by the service."""
+
+    actor_id: int
+    proposer_id: int | None = None
+    four_eyes: bool = False
+
+
+#: A guard returns None when the action may go ahead, else the reason it may not.
+Guard = Callable[[GuardContext], str | None]
+
+
+def _four_eyes(ctx: GuardContext) -> str | None:
+    if ctx.four_eyes and ctx.proposer_id is not None and ctx.actor_id == ctx.proposer_id:
+        return "Four-eyes rule: a match must be approved by someone other than its proposer."
+    return None
 
 
 @dataclass(frozen=True)
@@ -55,59 +108,222 @@ class Transition:
     target: StrEnum
     roles: frozenset[Role]
     label: str
-    #: A comment the actor must give (e.g. a reason for withdrawing).
+    #: A comment the actor must give (e.g. a reason for declining).
     needs_comment: bool = False
     #: Shown as a secondary, cautious button.
     destructive: bool = False
+    guards: tuple[Guard, ...] = ()
+
+    @property
+    def automatic(self) -> bool:
+        return not self.roles
 
 
-REQUEST_TRANSITIONS: tuple[Transition, ...] = (
-    Transition(
-        action="submit",
-        sources=frozenset({RequestStatus.DRAFT}),
-        target=RequestStatus.SUBMITTED,
-        roles=frozenset({Role.CITY_OFFICIAL}),
-        label="Submit to Efus",
-    ),
-    Transition(
-        action="withdraw",
-        sources=frozenset(
-            {
-                RequestStatus.DRAFT,
-                RequestStatus.SUBMITTED,
-                RequestStatus.IN_REVIEW,
-                RequestStatus.NEEDS_INFO,
-                RequestStatus.MATCHING,
-            }
+@dataclass(frozen=True)
+class Machine:
+    name: str
+    states: type[StrEnum]
+    initial: StrEnum
+    #: Who may create an object (which starts in ``initial``).
+    creators: frozenset[Role]
+    transitions: tuple[Transition, ...] = field(default=())
+
+    def actions(self) -> list[str]:
+        return sorted({t.action for t in self.transitions})
+
+    def allowed(self, state: StrEnum, role: Role) -> list[Transition]:
+        """The actions this role may take from this state, in declaration order."""
+        return [t for t in self.transitions if state in t.sources and role in t.roles]
+
+    def find(
+        self, state: StrEnum, action: str, role: Role | None, ctx: GuardContext | None = None
+    ) -> Transition:
+        """The transition for (state, action, role), or ``InvalidTransition`` saying why not.
+
+        ``role=None`` asks for an automatic transition (taken by the system).
+        """
+        candidates = [t for t in self.transitions if t.action == action]
+        if not candidates:
+            raise InvalidTransition(f"'{action}' is not an action on a {self.name}.")
+        from_here = [t for t in candidates if state in t.sources]
+        if not from_here:
+            label = getattr(state, "label", str(state))
+            raise InvalidTransition(
+                f"'{candidates[0].label}' is not possible while the {self.name} is '{label}'."
+            )
+        for t in from_here:
+            if (role is None and t.automatic) or (role is not None and role in t.roles):
+                for guard in t.guards:
+                    if ctx is not None and (reason := guard(ctx)):
+                        raise InvalidTransition(reason)
+                return t
+        if role is None:
+            raise InvalidTransition(f"'{from_here[0].label}' is not an automatic step.")
+        if from_here[0].automatic:
+            raise InvalidTransition(f"'{from_here[0].label}' happens on its own, not by hand.")
+        raise InvalidTransition(f"Your role ({role.label}) cannot '{from_here[0].label}'.")
+
+    def mermaid(self) -> str:
+        """A Mermaid state diagram of this table (the README's diagrams are generated from it)."""
+        lines = ["stateDiagram-v2", f"    [*] --> {self.initial.value}"]
+        for t in self.transitions:
+            who = "system" if t.automatic else "/".join(sorted(r.value for r in t.roles))
+            for source in sorted(t.sources, key=list(self.states).index):
+                lines.append(f"    {source.value} --> {t.target.value}: {t.action} ({who})")
+        return "\n".join(lines)
+
+
+REQUESTS = Machine(
+    name="request",
+    states=RequestStatus,
+    initial=RequestStatus.DRAFT,
+    creators=CITY,
+    transitions=(
+        Transition(
+            "submit",
+            frozenset({RequestStatus.DRAFT}),
+            RequestStatus.SUBMITTED,
+            CITY,
+            "Submit to Efus",
         ),
-        target=RequestStatus.WITHDRAWN,
-        roles=frozenset({Role.CITY_OFFICIAL}),
-        label="Withdraw request",
-        needs_comment=True,
-        destructive=True,
+        Transition(
+            "start_review",
+            frozenset({RequestStatus.SUBMITTED}),
+            RequestStatus.IN_REVIEW,
+            STAFF,
+            "Take into review",
+        ),
+        Transition(
+            "ask_info",
+            frozenset({RequestStatus.IN_REVIEW}),
+            RequestStatus.NEEDS_INFO,
+            STAFF,
+            "Ask the city for more information",
+            needs_comment=True,
+        ),
+        Transition(
+            "resubmit",
+            frozenset({RequestStatus.NEEDS_INFO}),
+            RequestStatus.SUBMITTED,
+            CITY,
+            "Send the completed request back to Efus",
+        ),
+        Transition(
+            "decline",
+            frozenset({RequestStatus.IN_REVIEW}),
+            RequestStatus.DECLINED,
+            STAFF,
+            "Decline the request",
+            needs_comment=True,
+            destructive=True,
+        ),
+        Transition(
+            "start_matching",
+            frozenset({RequestStatus.IN_REVIEW}),
+            RequestStatus.MATCHING,
+            STAFF,
+            "Move to matching",
+        ),
+        Transition(
+            "engage",
+            frozenset({RequestStatus.MATCHING}),
+            RequestStatus.ENGAGED,
+            SYSTEM,
+            "An expert organisation accepted",
+        ),
+        Transition(
+            "rematch",
+            frozenset({RequestStatus.ENGAGED}),
+            RequestStatus.MATCHING,
+            SYSTEM,
+            "The engagement ended before delivery",
+        ),
+        Transition(
+            "withdraw",
+            frozenset(
+                {
+                    RequestStatus.DRAFT,
+                    RequestStatus.SUBMITTED,
+                    RequestStatus.IN_REVIEW,
+                    RequestStatus.NEEDS_INFO,
+                    RequestStatus.MATCHING,
+                }
+            ),
+            RequestStatus.WITHDRAWN,
+            CITY,
+            "Withdraw request",
+            needs_comment=True,
+            destructive=True,
+        ),
     ),
 )
 
+#: Engagements still running: the request is matched, the expert's capacity is used.
+OPEN_ENGAGEMENT_STATES = frozenset(
+    {
+        EngagementStatus.PROPOSED,
+        EngagementStatus.APPROVED,
+        EngagementStatus.ACCEPTED,
+        EngagementStatus.PLANNED,
+        EngagementStatus.DELIVERING,
+    }
+)
+#: Engagements that hold one of the expert organisation's capacity slots.
+CAPACITY_STATES = frozenset(
+    {
+        EngagementStatus.ACCEPTED,
+        EngagementStatus.PLANNED,
+        EngagementStatus.DELIVERING,
+    }
+)
 
-def transitions_from(table: tuple[Transition, ...], state: StrEnum, role: Role) -> list[Transition]:
-    """The actions this role may take from this state, in declaration order."""
-    return [t for t in table if state in t.sources and role in t.roles]
+ENGAGEMENTS = Machine(
+    name="engagement",
+    states=EngagementStatus,
+    initial=EngagementStatus.PROPOSED,
+    creators=STAFF,
+    transitions=(
+        Transition(
+            "approve",
+            frozenset({EngagementStatus.PROPOSED}),
+            EngagementStatus.APPROVED,
+            STAFF,
+            "Approve the match",
+            guards=(_four_eyes,),
+        ),
+        Transition(
+            "accept",
+            frozenset({EngagementStatus.APPROVED}),
+            EngagementStatus.ACCEPTED,
+            EXPERT,
+            "Accept the engagement",
+        ),
+        Transition(
+            "decline",
+            frozenset({EngagementStatus.APPROVED}),
+            EngagementStatus.DECLINED,
+            EXPERT,
+            "Decline the engagement",
+            needs_comment=True,
+            destructive=True,
+        ),
+        Transition(
+            "cancel",
+            OPEN_ENGAGEMENT_STATES,
+            EngagementStatus.CANCELLED,
+            STAFF,
+            "Cancel the engagement",
+            needs_comment=True,
+            destructive=True,
+        ),
+        Transition(
+            "withdrawn",
+            OPEN_ENGAGEMENT_STATES,
+            EngagementStatus.CANCELLED,
+            SYSTEM,
+            "The city withdrew the request",
+        ),
+    ),
+)
 
-
-def find_transition(
-    table: tuple[Transition, ...], state: StrEnum, action: str, role: Role
-) -> Transition:
-    """Return the transition for (state, action, role) or explain why there is none."""
-    candidates = [t for t in table if t.action == action]
-    if not candidates:
-        raise InvalidTransition(f"'{action}' is not an action this workflow knows.")
-    from_here = [t for t in candidates if state in t.sources]
-    if not from_here:
-        label = getattr(state, "label", str(state))
-        raise InvalidTransition(
-            f"'{candidates[0].label}' is not possible while the status is '{label}'."
-        )
-    for t in from_here:
-        if role in t.roles:
-            return t
-    raise InvalidTransition(f"Your role ({role.label}) cannot '{from_here[0].label}'.")
+MACHINES = (REQUESTS, ENGAGEMENTS)

@@ -21,13 +21,14 @@ from sqlalchemy.orm import Session
 from assist.db import utcnow
 from assist.directory.models import ExpertOrganisation, TermKind
 from assist.directory.queries import term_labels
-from assist.engagements.models import MatchingIndexState
+from assist.engagements.models import Engagement, MatchingIndexState
 from assist.extensions import db
 from assist.requests.models import AssistanceRequest
+from assist.workflow import OPEN_ENGAGEMENT_STATES, EngagementStatus
 from matching import ExpertProfile, Match, Matcher, RequestProfile, load_or_fit
 
-#: Changes to these rows change what the index is built from.
-INDEXED_MODELS: tuple[type, ...] = (ExpertOrganisation,)
+#: Changes to these rows change what the index is built from (profiles, capacity in use).
+INDEXED_MODELS: tuple[type, ...] = (ExpertOrganisation, Engagement)
 LABEL_KINDS = (
     TermKind.THEME,
     TermKind.TARGET_GROUP,
@@ -67,7 +68,7 @@ def bump_stamp() -> str:
     return current_stamp()
 
 
-def expert_profile(org: ExpertOrganisation) -> ExpertProfile:
+def expert_profile(org: ExpertOrganisation, active: int = 0) -> ExpertProfile:
     return ExpertProfile(
         id=str(org.id),
         documents=[org.description] if org.description.strip() else [],
@@ -77,8 +78,8 @@ def expert_profile(org: ExpertOrganisation) -> ExpertProfile:
         languages=org.codes(TermKind.LANGUAGE),
         countries=org.codes(TermKind.COUNTRY),
         capacity=org.capacity,
-        # Engagements and feedback arrive with the workflow and delivery features.
-        active_engagements=0,
+        active_engagements=active,
+        # Feedback arrives with the delivery features.
         feedback=(),
     )
 
@@ -143,10 +144,12 @@ def build(stamp: str) -> _Fitted:
     names = {str(o.id): o.name for o in orgs}
     if not orgs:
         return _Fitted(stamp, None, names)
+    from assist.engagements.queries import active_engagement_counts
+
+    active = active_engagement_counts()
     template = Matcher(labels=term_labels(LABEL_KINDS))
-    matcher = load_or_fit(
-        _cache_dir(), "experts", [expert_profile(o) for o in orgs], template, stamp=stamp
-    )
+    profiles = [expert_profile(o, active.get(o.id, 0)) for o in orgs]
+    matcher = load_or_fit(_cache_dir(), "experts", profiles, template, stamp=stamp)
     return _Fitted(stamp, matcher, names)
 
 
@@ -170,14 +173,30 @@ class RankedExpert:
     match: Match
 
 
-def rank_experts(
-    req: AssistanceRequest, *, k: int | None = None, excluded: dict[str, str] | None = None
-) -> list[RankedExpert]:
-    """Expert organisations for this request, best first, each with its reasons."""
+def vetoes_for(req: AssistanceRequest) -> dict[str, str]:
+    """Hard exclusions for this request: conflicts of interest, and organisations already
+    proposed, engaged or declined on it."""
+    from assist.engagements.queries import conflicts_for_authority, request_engagements
+
+    vetoes = {
+        str(org_id): f"conflict of interest with {req.authority.name}: {reason}"
+        for org_id, reason in conflicts_for_authority(req.authority_id).items()
+    }
+    for engagement in request_engagements(req.id):
+        if engagement.status in OPEN_ENGAGEMENT_STATES:
+            vetoes[str(engagement.organisation_id)] = f"already {engagement.status.label.lower()}"
+        elif engagement.status == EngagementStatus.DECLINED:
+            vetoes.setdefault(str(engagement.organisation_id), "declined this request")
+    return vetoes
+
+
+def rank_experts(req: AssistanceRequest, *, k: int | None = None) -> list[RankedExpert]:
+    """Expert organisations for this request, best first, each with its reasons; vetoed ones
+    last, each saying why."""
     index = fitted()
     if index.matcher is None:
         return []
     matches: Iterable[Match] = index.matcher.rank(
-        request_profile(req, excluded), k=k, include_excluded=True
+        request_profile(req, vetoes_for(req)), k=k, include_excluded=True
     )
     return [RankedExpert(int(m.expert_id), index.names[m.expert_id], m) for m in matches]

@@ -5,21 +5,26 @@ from __future__ import annotations
 from assist.auth.models import User
 from assist.requests.models import AssistanceRequest
 from assist.roles import PROGRAMME_ROLES, Role
-from assist.workflow import (
-    EDITABLE_REQUEST_STATES,
-    REQUEST_TRANSITIONS,
-    Transition,
-    transitions_from,
-)
+from assist.workflow import EDITABLE_REQUEST_STATES, REQUESTS, Transition
 
 
 def is_own_authority(user: User, req: AssistanceRequest) -> bool:
     return user.role == Role.CITY_OFFICIAL and user.authority_id == req.authority_id
 
 
+def is_engaged_expert(user: User, req: AssistanceRequest) -> bool:
+    """An expert whose organisation has (or had) an engagement on this request."""
+    if user.role != Role.EXPERT or user.organisation_id is None:
+        return False
+    from assist.engagements.queries import organisation_engaged_on
+
+    return organisation_engaged_on(user.organisation_id, req.id)
+
+
 def can_view(user: User, req: AssistanceRequest) -> bool:
-    # Experts will see requests they are engaged on once engagements exist.
-    return user.role in PROGRAMME_ROLES or is_own_authority(user, req)
+    return (
+        user.role in PROGRAMME_ROLES or is_own_authority(user, req) or is_engaged_expert(user, req)
+    )
 
 
 def can_list(user: User) -> bool:
@@ -38,8 +43,8 @@ def can_edit(user: User, req: AssistanceRequest) -> bool:
 
 def allowed_transitions(user: User, req: AssistanceRequest) -> list[Transition]:
     """The workflow's actions for this user on this request (empty for another tenant)."""
-    if not can_view(user, req):
-        return []
     if user.role == Role.CITY_OFFICIAL and not is_own_authority(user, req):
         return []
-    return transitions_from(REQUEST_TRANSITIONS, req.status, user.role)
+    if user.role not in PROGRAMME_ROLES and user.role != Role.CITY_OFFICIAL:
+        return []
+    return REQUESTS.allowed(req.status, user.role)

@@ -15,9 +15,10 @@ from assist.directory.models import TaxonomyTerm, TermKind
 from assist.directory.queries import resolve_terms
 from assist.errors import Conflict, NotAllowed, ValidationFailed
 from assist.extensions import db
+from assist.notifications.services import authority_officials, notify, staff_users
 from assist.requests import policy, privacy
 from assist.requests.models import AssistanceRequest
-from assist.workflow import REQUEST_TRANSITIONS, find_transition
+from assist.workflow import REQUESTS
 
 log = logging.getLogger("assist.requests")
 
@@ -180,14 +181,24 @@ def update_request(
 
 
 def transition_request(
-    req: AssistanceRequest, actor: User, action: str, comment: str = ""
+    req: AssistanceRequest,
+    actor: User,
+    action: str,
+    comment: str = "",
+    *,
+    expected_version: int | None = None,
 ) -> AssistanceRequest:
     """Move the request along the workflow table, or refuse with a reason and change nothing."""
     if not policy.can_view(actor, req):
         raise NotAllowed("You cannot act on this request.")
-    transition = find_transition(REQUEST_TRANSITIONS, req.status, action, actor.role)
+    transition = REQUESTS.find(req.status, action, actor.role)
     if transition not in policy.allowed_transitions(actor, req):
         raise NotAllowed("This request belongs to another local authority.")
+    if expected_version is not None and expected_version != req.version:
+        raise Conflict(
+            "This request changed since you opened it (someone else acted on it). "
+            "Reload to see where it stands now."
+        )
     comment = comment.strip()
     if transition.needs_comment and not comment:
         raise ValidationFailed({"comment": ["Give a short reason; it is kept in the history."]})
@@ -195,18 +206,43 @@ def transition_request(
         raise ValidationFailed({"comment": ["Keep the reason under 2000 characters."]})
     if comment and (findings := privacy.screen(comment)):
         raise ValidationFailed({"comment": [f.message() for f in findings]})
-    if action == "submit" and (missing := missing_for_submission(req)):
+    if action in {"submit", "resubmit"} and (missing := missing_for_submission(req)):
         raise ValidationFailed(
             missing, "Your draft is saved, but it is not complete enough to submit yet."
         )
     source = req.status
     req.status = transition.target  # type: ignore[assignment]
-    if action == "submit":
+    if action in {"submit", "resubmit"}:
         req.submitted_at = utcnow()
-    _flush()
+    _flush()  # the guarded UPDATE: a concurrent change makes this a Conflict, nothing applied
+    if action == "withdraw":
+        from assist.engagements.services import close_for_withdrawal
+
+        close_for_withdrawal(req, actor, comment)
     audit.record(actor, action, req, from_state=source, to_state=req.status, comment=comment)
+    _notify(req, actor, action)
     log.info("request %s id=%s %s->%s", action, req.id, source, req.status)
     return req
+
+
+def _notify(req: AssistanceRequest, actor: User, action: str) -> None:
+    label = f"Request #{req.id} ({req.authority.name})"
+    link = f"/requests/{req.id}"
+    if action in {"submit", "resubmit"}:
+        notify(staff_users(), f"{label} was submitted and waits for review.", link)
+    elif action == "withdraw" and req.submitted_at is not None:
+        notify(staff_users(), f"{label} was withdrawn by the city.", link)
+    elif action in CITY_NOTICES:
+        notify(authority_officials(req.authority_id), f"{label}: {CITY_NOTICES[action]}", link)
+
+
+#: What the city is told when Efus moves its request.
+CITY_NOTICES = {
+    "start_review": "Efus has started reviewing it.",
+    "ask_info": "Efus asks for more information. Please edit the request and send it back.",
+    "decline": "Efus has declined it; the reason is in its history.",
+    "start_matching": "Efus is now matching it with an expert organisation.",
+}
 
 
 def submit_request(req: AssistanceRequest, actor: User) -> AssistanceRequest:

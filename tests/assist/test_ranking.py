@@ -111,13 +111,33 @@ def test_a_change_made_by_another_worker_reaches_this_workers_cache(app, directo
     assert "Dialogue Circle" not in [r.name for r in after]
 
 
-def test_vetoes_come_last_and_say_why(app, directory) -> None:
-    exit_org, _ = directory
-    ranked = ranking.rank_experts(
-        request_for(), excluded={str(exit_org.id): "conflict of interest"}
+def test_conflicts_and_engagements_are_vetoes_that_say_why(app, directory) -> None:
+    from assist.engagements.models import ConflictOfInterest, Engagement
+    from assist.workflow import EngagementStatus
+
+    exit_org, rj_org = directory
+    req = request_for()
+    db.session.add(
+        ConflictOfInterest(
+            organisation=exit_org,
+            authority=req.authority,
+            reason="already contracted by the city",
+            created_by=req.created_by,
+        )
     )
-    assert ranked[-1].name == "Exit Mentors"
-    assert ranked[-1].match.excluded_reason == "conflict of interest"
+    db.session.add(
+        Engagement(
+            request=req,
+            organisation=rj_org,
+            proposed_by=req.created_by,
+            status=EngagementStatus.DECLINED,
+        )
+    )
+    db.session.flush()
+    ranked = {r.name: r.match for r in ranking.rank_experts(req)}
+    assert "conflict of interest" in ranked["Exit Mentors"].excluded_reason
+    assert "already contracted by the city" in ranked["Exit Mentors"].reasons[0]
+    assert ranked["Dialogue Circle"].excluded_reason == "declined this request"
 
 
 def test_empty_directory_ranks_nothing(app) -> None:

@@ -9,8 +9,11 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 
+from assist.engagements.models import ConflictOfInterest, Engagement
+from assist.extensions import db
+from assist.notifications.models import Notification
 from assist.roles import Role
-from assist.workflow import RequestStatus
+from assist.workflow import EngagementStatus, RequestStatus
 from tests.factories import make_authority, make_organisation, make_request, make_user
 
 SECRET = "Confidential context of authority A"
@@ -33,9 +36,23 @@ def world(app):
     owner = make_user(Role.CITY_OFFICIAL, authority=authority_a)
     req = make_request(authority_a, created_by=owner, title=SECRET, status=RequestStatus.SUBMITTED)
     admin = make_user(Role.ADMIN)
+    expert_x = make_user(Role.EXPERT, organisation=org_x)
+    staff = make_user(Role.STAFF)
+    engagement = Engagement(
+        request=req, organisation=org_x, proposed_by=staff, status=EngagementStatus.APPROVED
+    )
+    conflict = ConflictOfInterest(
+        organisation=org_x, authority=authority_a, reason="contracted", created_by=staff
+    )
+    note = Notification(user=owner, message=SECRET, link=f"/requests/{req.id}")
+    db.session.add_all([engagement, conflict, note])
+    db.session.flush()
     ids = {
         "request_id": (req.id, owner),
-        "org_id": (org_x.id, make_user(Role.EXPERT, organisation=org_x)),
+        "org_id": (org_x.id, expert_x),
+        "engagement_id": (engagement.id, expert_x),
+        "conflict_id": (conflict.id, staff),
+        "notification_id": (note.id, owner),
         "authority_id": (authority_a.id, admin),
         "user_id": (owner.id, admin),
     }

@@ -193,7 +193,7 @@ def test_unknown_action_changes_nothing(app, login_as) -> None:
     req = make_request()
     client = login_as(req.created_by)
     response = client.post(f"/requests/{req.id}/transitions/approve", follow_redirects=True)
-    assert "is not an action this workflow knows" in response.get_data(as_text=True)
+    assert "is not an action on a request" in response.get_data(as_text=True)
     db.session.refresh(req)
     assert req.status == RequestStatus.DRAFT
 

@@ -1,0 +1,314 @@
+"""Every write on engagements: propose, approve, accept, decline, cancel; conflicts of interest.
+
+Callers commit; services flush. Each change writes its audit entries and notifications in the
+same transaction, and guarded UPDATEs (version columns) make concurrent actions fail cleanly.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm.exc import StaleDataError
+
+from assist import audit
+from assist.auth.models import User
+from assist.directory.models import ExpertOrganisation, LocalAuthority
+from assist.engagements import policy, queries
+from assist.engagements.models import ConflictOfInterest, Engagement, MatchDecision
+from assist.engagements.ranking import RankedExpert, rank_experts
+from assist.errors import Conflict, NotAllowed, ValidationFailed
+from assist.extensions import db
+from assist.notifications.services import (
+    authority_officials,
+    notify,
+    organisation_experts,
+    staff_users,
+)
+from assist.requests import privacy
+from assist.requests.models import AssistanceRequest
+from assist.workflow import (
+    CAPACITY_STATES,
+    ENGAGEMENTS,
+    OPEN_ENGAGEMENT_STATES,
+    REQUESTS,
+    EngagementStatus,
+    GuardContext,
+    RequestStatus,
+)
+
+log = logging.getLogger("assist.engagements")
+
+#: How many candidates ranked above the chosen one are kept with a decision.
+PASSED_OVER_KEPT = 10
+
+
+def _flush(what: str) -> None:
+    try:
+        db.session.flush()
+    except StaleDataError as exc:
+        raise Conflict(
+            f"This {what} changed since you opened it (someone else acted on it). "
+            "Reload to see where it stands now."
+        ) from exc
+
+
+def _clean_comment(comment: str, *, required: bool, field: str = "comment") -> str:
+    comment = (comment or "").strip()
+    if required and not comment:
+        raise ValidationFailed({field: ["Give a short reason; it is kept in the history."]})
+    if len(comment) > 2000:
+        raise ValidationFailed({field: ["Keep it under 2000 characters."]})
+    if findings := privacy.screen(comment):
+        raise ValidationFailed({field: [f.message() for f in findings]})
+    return comment
+
+
+def _link(engagement: Engagement) -> str:
+    return f"/engagements/{engagement.id}"
+
+
+def _move_request(req: AssistanceRequest, actor: User, action: str, comment: str) -> None:
+    """An automatic request step that follows from an engagement step."""
+    transition = REQUESTS.find(req.status, action, None)
+    source = req.status
+    req.status = transition.target  # type: ignore[assignment]
+    audit.record(actor, action, req, from_state=source, to_state=req.status, comment=comment)
+
+
+@dataclass(frozen=True)
+class Proposal:
+    organisation_id: int
+    comment: str = ""
+    #: Why a candidate below the top one was chosen.
+    reason: str = ""
+    expected_request_version: int | None = None
+
+
+def propose_match(req: AssistanceRequest, actor: User, proposal: Proposal) -> Engagement:
+    if actor.role not in ENGAGEMENTS.creators or not policy.can_see_ranking(actor, req):
+        raise NotAllowed("Only Efus staff can propose a match.")
+    if req.status != RequestStatus.MATCHING:
+        raise Conflict(
+            f"The request is '{req.status.label}'; move it to matching before proposing experts."
+        )
+    if proposal.expected_request_version not in (None, req.version):
+        raise Conflict("This request changed since you opened it. Reload the ranking.")
+    org = db.session.get(ExpertOrganisation, proposal.organisation_id)
+    if org is None or not org.is_active:
+        raise ValidationFailed({"organisation_id": ["Choose an active expert organisation."]})
+    ranked = rank_experts(req)
+    chosen = next((r for r in ranked if r.organisation_id == org.id), None)
+    if chosen is None or chosen.match.excluded_reason:
+        why = chosen.match.excluded_reason if chosen else "not in the ranking"
+        raise ValidationFailed(
+            {"organisation_id": [f"{org.name} cannot be proposed for this request: {why}."]}
+        )
+    eligible = [r for r in ranked if not r.match.excluded_reason]
+    rank = eligible.index(chosen) + 1
+    comment = _clean_comment(proposal.comment, required=False)
+    reason = _clean_comment(proposal.reason, required=rank > 1, field="reason")
+    engagement = Engagement(request=req, organisation=org, proposed_by=actor, comment=comment)
+    db.session.add(engagement)
+    _flush("request")
+    db.session.add(
+        MatchDecision(
+            request_id=req.id,
+            engagement_id=engagement.id,
+            chosen_organisation_id=org.id,
+            chosen_rank=rank,
+            chosen_score=chosen.match.score,
+            passed_over=[_candidate(r, i + 1) for i, r in enumerate(eligible[: rank - 1])][
+                :PASSED_OVER_KEPT
+            ],
+            reason=reason,
+            decided_by_id=actor.id,
+        )
+    )
+    audit.record(
+        actor,
+        "propose",
+        engagement,
+        to_state=engagement.status,
+        comment=reason or comment,
+    )
+    audit.record(actor, "propose_match", req, comment=f"{org.name} (rank {rank})")
+    if current_app.config.get("FOUR_EYES"):
+        notify(
+            staff_users(),
+            f"Match proposed for request #{req.id}: {org.name}. It needs a second approval.",
+            _link(engagement),
+            exclude=actor,
+        )
+    log.info(
+        "match proposed engagement=%s request=%s org=%s rank=%s",
+        engagement.id,
+        req.id,
+        org.id,
+        rank,
+    )
+    return engagement
+
+
+def _candidate(r: RankedExpert, rank: int) -> dict[str, object]:
+    return {"organisation_id": r.organisation_id, "rank": rank, "score": round(r.match.score, 6)}
+
+
+def transition_engagement(
+    engagement: Engagement,
+    actor: User,
+    action: str,
+    comment: str = "",
+    *,
+    expected_version: int | None = None,
+) -> Engagement:
+    """Move an engagement along the workflow table, or refuse and change nothing."""
+    if not policy.can_view(actor, engagement):
+        raise NotAllowed("You cannot act on this engagement.")
+    ctx = GuardContext(
+        actor_id=actor.id,
+        proposer_id=engagement.proposed_by_id,
+        four_eyes=bool(current_app.config.get("FOUR_EYES")),
+    )
+    transition = ENGAGEMENTS.find(engagement.status, action, actor.role, ctx)
+    if transition not in policy.allowed_transitions(actor, engagement):
+        raise NotAllowed("This engagement belongs to another expert organisation.")
+    if expected_version is not None and expected_version != engagement.version:
+        raise Conflict("This engagement changed since you opened it. Reload to see it now.")
+    comment = _clean_comment(comment, required=transition.needs_comment)
+    req = engagement.request
+    org = engagement.organisation
+    if action == "accept":
+        used = queries.active_engagement_counts().get(org.id, 0)
+        if used >= org.capacity:
+            raise Conflict(
+                f"{org.name} is at capacity ({used} of {org.capacity} engagements). "
+                "Decline, or ask Efus to raise your capacity first."
+            )
+    source = engagement.status
+    engagement.status = transition.target  # type: ignore[assignment]
+    if action == "approve":
+        engagement.approved_by = actor
+    audit.record(
+        actor, action, engagement, from_state=source, to_state=engagement.status, comment=comment
+    )
+    officials = authority_officials(req.authority_id)
+    experts = organisation_experts(org.id)
+    label = f"request #{req.id} ({req.authority.name})"
+    if action == "approve":
+        notify(
+            experts,
+            f"New invitation from Efus: {label}. Please accept or decline.",
+            _link(engagement),
+        )
+        notify(
+            officials, f"Efus matched {org.name} to your {label}.", _link(engagement), exclude=actor
+        )
+    elif action == "accept":
+        if req.status == RequestStatus.MATCHING:
+            _move_request(req, actor, "engage", f"{org.name} accepted")
+        notify(
+            [*staff_users(), *officials],
+            f"{org.name} accepted {label}.",
+            _link(engagement),
+            exclude=actor,
+        )
+    elif action == "decline":
+        # The request is still in matching: staff pick another organisation.
+        notify(
+            staff_users(),
+            f"{org.name} declined {label}; it is back in matching.",
+            _link(engagement),
+        )
+        notify(
+            officials,
+            f"{org.name} could not take {label}; Efus is looking again.",
+            _link(engagement),
+        )
+    elif action == "cancel":
+        if req.status == RequestStatus.ENGAGED and not _other_active(engagement):
+            _move_request(req, actor, "rematch", f"engagement with {org.name} cancelled")
+        seen_by_expert = source != EngagementStatus.PROPOSED
+        notify(
+            [*officials, *(experts if seen_by_expert else [])],
+            f"The engagement of {org.name} on {label} was cancelled by Efus.",
+            _link(engagement),
+            exclude=actor,
+        )
+    _flush("engagement")
+    log.info("engagement %s id=%s %s->%s", action, engagement.id, source, engagement.status)
+    return engagement
+
+
+def _other_active(engagement: Engagement) -> bool:
+    stmt = sa.select(Engagement.id).where(
+        Engagement.request_id == engagement.request_id,
+        Engagement.id != engagement.id,
+        Engagement.status.in_(CAPACITY_STATES),
+    )
+    return db.session.scalar(stmt.limit(1)) is not None
+
+
+def close_for_withdrawal(req: AssistanceRequest, actor: User, comment: str) -> None:
+    """The city withdrew the request: its open engagements end with it (an automatic step)."""
+    for engagement in queries.request_engagements(req.id):
+        if engagement.status not in OPEN_ENGAGEMENT_STATES:
+            continue
+        transition = ENGAGEMENTS.find(engagement.status, "withdrawn", None)
+        source = engagement.status
+        engagement.status = transition.target  # type: ignore[assignment]
+        audit.record(
+            actor,
+            "withdrawn",
+            engagement,
+            from_state=source,
+            to_state=engagement.status,
+            comment=comment,
+        )
+        if source != EngagementStatus.PROPOSED:
+            notify(
+                organisation_experts(engagement.organisation_id),
+                f"Request #{req.id} ({req.authority.name}) was withdrawn by the city; "
+                "the engagement is cancelled.",
+                _link(engagement),
+            )
+
+
+def add_conflict(
+    actor: User, organisation: ExpertOrganisation, authority: LocalAuthority, reason: str
+) -> ConflictOfInterest:
+    if actor.role not in ENGAGEMENTS.creators:
+        raise NotAllowed("Only Efus staff can record conflicts of interest.")
+    reason = _clean_comment(reason, required=True, field="reason")
+    exists = db.session.scalar(
+        sa.select(ConflictOfInterest.id).where(
+            ConflictOfInterest.organisation_id == organisation.id,
+            ConflictOfInterest.authority_id == authority.id,
+        )
+    )
+    if exists:
+        raise ValidationFailed(
+            {"organisation_id": [f"{organisation.name} is already excluded for {authority.name}."]}
+        )
+    conflict = ConflictOfInterest(
+        organisation=organisation, authority=authority, reason=reason[:500], created_by=actor
+    )
+    db.session.add(conflict)
+    db.session.flush()
+    audit.record(actor, "create", conflict, comment=f"{organisation.name} / {authority.name}")
+    return conflict
+
+
+def remove_conflict(actor: User, conflict: ConflictOfInterest) -> None:
+    if actor.role not in ENGAGEMENTS.creators:
+        raise NotAllowed("Only Efus staff can remove conflicts of interest.")
+    audit.record(
+        actor,
+        "delete",
+        conflict,
+        comment=f"{conflict.organisation.name} / {conflict.authority.name}",
+    )
+    db.session.delete(conflict)
+    db.session.flush()

@@ -1,0 +1,1 @@
+"""In-app notifications and the e-mail outbox, written in the same transaction as the change."""
