@@ -23,6 +23,7 @@ __all__ = [
     "compare",
     "evaluate",
     "expert_side",
+    "halves_table",
     "load_eval_set",
     "main",
     "mrr",
@@ -36,10 +37,23 @@ RELEVANT = 2
 
 #: Matcher parameters of each variant compared; the first is the default.
 VARIANTS: Mapping[str, Mapping[str, Any]] = {
-    "prefix5 max+centroid (default)": {
+    "prefix5 max+centroid, mean baseline (default)": {
         "analyzer": "prefix",
         "prefix_length": 5,
         "combine": "max+centroid",
+        "text_baseline": "mean",
+    },
+    "prefix5 max+centroid, no baseline": {
+        "analyzer": "prefix",
+        "prefix_length": 5,
+        "combine": "max+centroid",
+        "text_baseline": None,
+    },
+    "prefix5 max+centroid, CSLS-10 baseline": {
+        "analyzer": "prefix",
+        "prefix_length": 5,
+        "combine": "max+centroid",
+        "text_baseline": "csls",
     },
     "word concat": {"analyzer": "word", "combine": "concat"},
     "word max": {"analyzer": "word", "combine": "max"},
@@ -274,6 +288,24 @@ def split_check(data: EvalSet, variants: Mapping[str, Mapping[str, Any]] = VARIA
     return lines
 
 
+def halves_table(
+    data: EvalSet, variants: Mapping[str, Mapping[str, Any]] = VARIANTS
+) -> list[tuple[str, str, dict[str, float]]]:
+    """Every variant on each half of the requests (even / odd positions), both modes.
+
+    Returns
+    -------
+    list of (mode, "variant [half]", metrics)
+    """
+    halves = {"A": range(0, len(data.requests), 2), "B": range(1, len(data.requests), 2)}
+    out = []
+    for mode, d in (("text-only", text_only(data)), ("structured", data)):
+        for name, params in variants.items():
+            for half, rows in halves.items():
+                out.append((mode, f"{name} [{half}]", evaluate(Matcher(**params), d, list(rows))))
+    return out
+
+
 def _table(rows: list[tuple[str, str, dict[str, float]]], markdown: bool) -> str:
     head = ("mode", "variant", *_COLUMNS)
     body = [
@@ -295,6 +327,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("path", help="evaluation set (JSON), e.g. tests/data/eval_set.json")
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
     parser.add_argument("--no-split", action="store_true", help="skip the held-out split check")
+    parser.add_argument(
+        "--halves", action="store_true", help="also print every variant on each half"
+    )
     args = parser.parse_args(argv)
     data = load_eval_set(args.path)
     print(
@@ -302,6 +337,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"relevant = grade >= {RELEVANT}"
     )
     print(_table(compare(data), args.markdown))
+    if args.halves:
+        print()
+        print(_table(halves_table(data), args.markdown))
     if not args.no_split:
         print()
         print("\n".join(split_check(data)))

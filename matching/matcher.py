@@ -13,7 +13,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from matching.profiles import Decision, ExpertProfile, FrozenMap, Match, RequestProfile
 from matching.signals import DEFAULT_WEIGHTS, SIGNALS, TAG_FIELDS, SignalTable
-from matching.text import TextIndex
+from matching.text import BASELINES, CSLS_K, TextIndex
 
 __all__ = ["CAPACITY_PENALTY", "LANGUAGE_PENALTY", "LearnResult", "Matcher"]
 
@@ -86,9 +86,12 @@ class Matcher(BaseEstimator):
 
     The score is a weighted sum of signals in [0, 1] (text similarity, theme,
     target-group and format overlap, shared language, country experience,
-    availability, feedback) minus fixed penalties for no common working
-    language and a fully booked expert. Nothing is normalised per request, so
-    an expert's scores for different requests can be compared.
+    availability, feedback) minus the request's text baseline (its typical
+    text similarity to the directory, times the text weight) and fixed
+    penalties for no common working language and a fully booked expert.
+    Nothing is rescaled per request, so an expert's scores for different
+    requests can be compared; the baseline makes them more comparable, because
+    a request written in generic words no longer scores high with everyone.
 
     Parameters
     ----------
@@ -116,6 +119,15 @@ class Matcher(BaseEstimator):
         Usable decisions :meth:`learn` needs before it replaces the weights.
     n_terms : int, default=3
         Shared terms quoted in the text reason.
+    text_baseline : {"mean", "csls"} or None, default="mean"
+        What is subtracted from each request's text similarities before they
+        are weighted: ``"mean"``, the request's mean similarity over the
+        experts with documents; ``"csls"``, its mean over its 10 most similar
+        experts (the query term of CSLS hubness reduction); ``None``, nothing.
+        The same value is subtracted for every expert of a request, so it never
+        changes a request's ranking; it changes how an expert's scores for
+        different requests compare. It depends only on the request and the
+        fitted directory, not on the other requests scored with it.
 
     Attributes
     ----------
@@ -144,6 +156,7 @@ class Matcher(BaseEstimator):
         labels: Mapping[str, str] | None = None,
         min_decisions: int = 20,
         n_terms: int = 3,
+        text_baseline: str | None = "mean",
     ) -> None:
         self.analyzer = analyzer
         self.prefix_length = prefix_length
@@ -156,6 +169,7 @@ class Matcher(BaseEstimator):
         self.labels = labels
         self.min_decisions = min_decisions
         self.n_terms = n_terms
+        self.text_baseline = text_baseline
 
     # ------------------------------------------------------------------ fit
     def fit(self, experts: Sequence[ExpertProfile]) -> Matcher:
@@ -197,6 +211,10 @@ class Matcher(BaseEstimator):
         if not isinstance(self.min_decisions, int) or self.min_decisions < 1:
             raise ValueError(
                 f"min_decisions must be a positive integer, got {self.min_decisions!r}"
+            )
+        if self.text_baseline is not None and self.text_baseline not in BASELINES:
+            raise ValueError(
+                f"text_baseline must be one of {BASELINES} or None, got {self.text_baseline!r}"
             )
 
         docs = [list(e.documents) for e in experts]
@@ -254,21 +272,29 @@ class Matcher(BaseEstimator):
 
     def _signal_values(
         self, requests: Sequence[RequestProfile], queries: Any = None
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Signals (n_req, n_exp, n_sig), common-language status and capacity flags."""
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Signals (n_req, n_exp, n_sig), common-language status, capacity flags and
+        each request's text baseline (n_req,), 0 without text or ``text_baseline``."""
         block = self.signals_.transform(requests)
         values = block.values
+        baseline = np.zeros(len(requests), dtype=np.float64)
         if self.text_ is not None:
             has_text = np.array([bool(r.text.strip()) for r in requests])
             if has_text.any():
                 if queries is None:
                     queries = self.text_.transform([r.text for r in requests if r.text.strip()])
-                values[has_text, :, 0] = self.text_.similarity(queries)
-        return values, block.common_language, block.at_capacity
+                sims = self.text_.similarity(queries)
+                values[has_text, :, 0] = sims
+                if self.text_baseline is not None:
+                    baseline[has_text] = self.text_.baseline(sims, self.text_baseline)
+        return values, block.common_language, block.at_capacity, baseline
 
-    def _fuse(self, values: np.ndarray, common: np.ndarray, at_cap: np.ndarray) -> np.ndarray:
+    def _fuse(
+        self, values: np.ndarray, common: np.ndarray, at_cap: np.ndarray, baseline: np.ndarray
+    ) -> np.ndarray:
         w = np.array([self.weights_[s] for s in SIGNALS])
         scores = values @ w
+        scores -= (self.weights_["text"] * baseline)[:, None]
         scores -= LANGUAGE_PENALTY * (common == 0)
         scores -= CAPACITY_PENALTY * at_cap[None, :]
         return scores
@@ -288,7 +314,10 @@ class Matcher(BaseEstimator):
         -------
         ndarray of shape (n_requests, n_experts)
             Columns follow ``expert_ids_`` (fit order). Scores are comparable
-            across rows: nothing is normalised per request.
+            across rows: nothing is rescaled per request. The text baseline
+            subtracts the same amount from every expert of a request, so it
+            leaves each row's order alone and measures text fit relative to the
+            directory, which is what makes a column's values comparable.
         """
         check_is_fitted(self, "weights_")
         self._check_requests(requests)
@@ -334,8 +363,8 @@ class Matcher(BaseEstimator):
         query = None
         if self.text_ is not None and request.text.strip():
             query = self.text_.transform([request.text])
-        values, common, at_cap = self._signal_values([request], query)
-        scores = self._fuse(values, common, at_cap)[0]
+        values, common, at_cap, baseline = self._signal_values([request], query)
+        scores = self._fuse(values, common, at_cap, baseline)[0]
         vetoed = np.zeros(scores.size, dtype=bool)
         for eid in request.excluded:
             j = self.index_.get(eid)
@@ -353,7 +382,9 @@ class Matcher(BaseEstimator):
             order = np.concatenate([order, bad[np.lexsort((bad, -scores[bad]))]])
         ctx = self._query_context(request, query)
         return [
-            self._match(request, int(j), values[0, j], int(common[0, j]), bool(at_cap[j]), ctx)
+            self._match(
+                request, int(j), values[0, j], int(common[0, j]), bool(at_cap[j]), baseline[0], ctx
+            )
             for j in order
         ]
 
@@ -377,9 +408,11 @@ class Matcher(BaseEstimator):
         query = None
         if self.text_ is not None and request.text.strip():
             query = self.text_.transform([request.text])
-        values, common, at_cap = self._signal_values([request], query)
+        values, common, at_cap, baseline = self._signal_values([request], query)
         ctx = self._query_context(request, query)
-        return self._match(request, j, values[0, j], int(common[0, j]), bool(at_cap[j]), ctx)
+        return self._match(
+            request, j, values[0, j], int(common[0, j]), bool(at_cap[j]), baseline[0], ctx
+        )
 
     def _query_context(
         self, request: RequestProfile, query: Any
@@ -411,10 +444,14 @@ class Matcher(BaseEstimator):
         values: np.ndarray,
         common: int,
         at_cap: bool,
+        baseline: float,
         ctx: tuple[Any, dict[str, str]] | None,
     ) -> Match:
         expert = self.experts_[j]
         contributions = {s: self.weights_[s] * float(values[i]) for i, s in enumerate(SIGNALS)}
+        base = self.weights_["text"] * float(baseline)
+        if base > 0:
+            contributions["text_baseline"] = -base
         if common == 0:
             contributions["no_common_language"] = -LANGUAGE_PENALTY
         if at_cap:
@@ -444,10 +481,17 @@ class Matcher(BaseEstimator):
             if text and c > 0:
                 ranked.append((c, f"{text} (+{c:.3f})"))
         ranked.sort(key=lambda t: -t[0])
+        tail: list[str] = []
+        if base > 0:
+            which = "mean" if self.text_baseline == "mean" else f"top-{CSLS_K} mean"
+            tail.append(
+                f"less this request's {which} text similarity to the directory, "
+                f"{baseline:.2f} (-{base:.3f})"
+            )
         return Match(
             expert_id=expert.id,
             score=score,
-            reasons=tuple(head + [r for _, r in ranked]),
+            reasons=tuple(head + [r for _, r in ranked] + tail),
             contributions=FrozenMap(contributions),
             signals=FrozenMap(signals),
             has_common_language=None if common == -1 else bool(common),

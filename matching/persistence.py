@@ -28,8 +28,9 @@ __all__ = [
     "save_matcher",
 ]
 
-#: Bumped when the saved layout or the Matcher's learned state changes shape.
-FORMAT_VERSION = 1
+#: Bumped when the saved layout or the Matcher's learned state changes shape
+#: (2: Matcher gained `text_baseline`; a version-1 pickle would lack it).
+FORMAT_VERSION = 2
 SUBDIR = "matching"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 

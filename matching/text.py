@@ -13,10 +13,14 @@ from sklearn.feature_extraction.text import TfidfVectorizer, strip_accents_unico
 from sklearn.preprocessing import normalize
 from sklearn.utils.validation import check_is_fitted
 
-__all__ = ["ANALYZERS", "COMBINERS", "Analyzer", "TextIndex"]
+__all__ = ["ANALYZERS", "BASELINES", "COMBINERS", "CSLS_K", "Analyzer", "TextIndex"]
 
 ANALYZERS = ("word", "prefix", "word+char")
 COMBINERS = ("concat", "centroid", "max", "mean", "max+centroid")
+#: How a request's text baseline is taken from its similarities to the directory.
+BASELINES = ("mean", "csls")
+#: Neighbourhood size of the ``"csls"`` baseline (the CSLS paper's default).
+CSLS_K = 10
 
 # Function words of the partners' languages, written without accents because the
 # analyzer strips them first. Kept short on purpose: IDF handles the rest.
@@ -338,6 +342,40 @@ class TextIndex(BaseEstimator):
             cent = (queries @ self.centroid_postings_).toarray()
             out = 0.5 * best + 0.5 * cent
         return np.clip(out, 0.0, 1.0)
+
+    def baseline(self, sims: np.ndarray, how: str = "mean") -> np.ndarray:
+        """A request's typical text similarity to the directory, one value per row.
+
+        Parameters
+        ----------
+        sims : ndarray of shape (n_queries, n_experts)
+            Output of :meth:`similarity`.
+        how : {"mean", "csls"}, default="mean"
+            ``"mean"``: the mean similarity over the experts that have
+            documents. ``"csls"``: the mean over the query's ``CSLS_K`` most
+            similar experts (the query term of cross-domain similarity local
+            scaling).
+
+        Returns
+        -------
+        ndarray of shape (n_queries,)
+            In [0, 1] and never above the row's best similarity. Zero when
+            fewer than two experts have documents: with one there is nothing
+            to compare against, and subtracting its own similarity would make
+            every request look the same to it.
+        """
+        check_is_fitted(self, "doc_matrix_")
+        if how not in BASELINES:
+            raise ValueError(f"baseline must be one of {BASELINES}, got {how!r}")
+        has = np.diff(self.offsets_) > 0
+        n = int(has.sum())
+        if n < 2 or sims.shape[0] == 0:
+            return np.zeros(sims.shape[0], dtype=np.float64)
+        own = np.asarray(sims, dtype=np.float64)[:, has]
+        if how == "mean":
+            return own.mean(axis=1)
+        k = min(CSLS_K, n)
+        return np.partition(own, n - k, axis=1)[:, n - k :].mean(axis=1)
 
     def query_words(self, text: str) -> dict[str, str]:
         """Map each feature of ``text`` to the first word of ``text`` that produced it."""
