@@ -78,6 +78,17 @@ def load_config(
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_LIMIT_PER_ACCOUNT": os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes"),
         "LOGIN_LIMIT_PER_ADDRESS": os.environ.get("LOGIN_LIMIT_PER_ADDRESS", "30 per 15 minutes"),
+        # E-mail delivery (flask send-notifications); an empty SMTP_HOST keeps mail in the outbox.
+        "SMTP_HOST": os.environ.get("SMTP_HOST", "").strip(),
+        "SMTP_PORT": int(os.environ.get("SMTP_PORT", 25)),
+        "SMTP_USERNAME": os.environ.get("SMTP_USERNAME", ""),
+        "SMTP_PASSWORD": os.environ.get("SMTP_PASSWORD", ""),
+        "SMTP_STARTTLS": os.environ.get("SMTP_STARTTLS", "").strip().lower()
+        in {"1", "true", "yes"},
+        "SMTP_SSL": os.environ.get("SMTP_SSL", "").strip().lower() in {"1", "true", "yes"},
+        "MAIL_FROM": os.environ.get("MAIL_FROM", "PREPARE Assist <no-reply@localhost>"),
+        "PUBLIC_URL": os.environ.get("PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
+        "MAIL_MAX_ATTEMPTS": int(os.environ.get("MAIL_MAX_ATTEMPTS", 5)),
         "PER_PAGE": int(os.environ.get("PER_PAGE", 20)),
     }
     return {**config, **overrides}

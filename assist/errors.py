@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, Response, jsonify, render_template, request
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from assist.workflow import InvalidTransition
@@ -74,6 +75,11 @@ def register_error_handlers(app: Flask) -> None:
     def domain_error(exc: DomainError) -> tuple[Response | str, int]:
         title = _TITLES.get(exc.status_code, ("Cannot do that", ""))[0]
         return _render(exc.status_code, title, exc.message)
+
+    @app.errorhandler(StaleDataError)
+    def stale(exc: StaleDataError) -> tuple[Response | str, int]:
+        # A guarded UPDATE matched no row: someone else changed the object first.
+        return _render(409, *_TITLES[409])
 
     @app.errorhandler(InvalidTransition)
     def invalid_transition(exc: InvalidTransition) -> tuple[Response | str, int]:

@@ -15,7 +15,9 @@ bp = Blueprint("main", __name__)
 @login_required
 def home() -> Response:
     if current_user.role == Role.EXPERT:
-        return redirect(url_for("directory.organisation", org_id=current_user.organisation_id))
+        return redirect(url_for("engagements.index"))
+    if current_user.role in (Role.STAFF, Role.ADMIN):
+        return redirect(url_for("requests.review"))
     return redirect(url_for("requests.index"))
 
 

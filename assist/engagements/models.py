@@ -50,6 +50,7 @@ class Engagement(db.Model):
     organisation: Mapped[ExpertOrganisation] = relationship()
     proposed_by: Mapped[User] = relationship(foreign_keys=[proposed_by_id])
     approved_by: Mapped[User | None] = relationship(foreign_keys=[approved_by_id])
+    decision: Mapped[MatchDecision | None] = relationship(back_populates="engagement")
 
     __mapper_args__: dict[str, Any] = {"version_id_col": version}
 
@@ -71,10 +72,14 @@ class MatchDecision(db.Model):
     chosen_score: Mapped[float]
     #: [{"organisation_id": …, "rank": …, "score": …}, …] ranked above or near the chosen one.
     passed_over: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON, default=list)
+    #: The ranking's reasons for the chosen one, as staff saw them (shown to the city).
+    chosen_reasons: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     #: Required when the chosen one was not the top candidate.
     reason: Mapped[str] = mapped_column(sa.Text, default="")
     decided_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    engagement: Mapped[Engagement] = relationship(back_populates="decision")
 
 
 class ConflictOfInterest(db.Model):

@@ -123,6 +123,7 @@ def propose_match(req: AssistanceRequest, actor: User, proposal: Proposal) -> En
             passed_over=[_candidate(r, i + 1) for i, r in enumerate(eligible[: rank - 1])][
                 :PASSED_OVER_KEPT
             ],
+            chosen_reasons=list(chosen.match.reasons),
             reason=reason,
             decided_by_id=actor.id,
         )
@@ -191,6 +192,7 @@ def transition_engagement(
     engagement.status = transition.target  # type: ignore[assignment]
     if action == "approve":
         engagement.approved_by = actor
+    _flush("engagement")  # the guarded UPDATE: a concurrent change makes this a Conflict
     audit.record(
         actor, action, engagement, from_state=source, to_state=engagement.status, comment=comment
     )
@@ -237,7 +239,7 @@ def transition_engagement(
             _link(engagement),
             exclude=actor,
         )
-    _flush("engagement")
+    db.session.flush()
     log.info("engagement %s id=%s %s->%s", action, engagement.id, source, engagement.status)
     return engagement
 

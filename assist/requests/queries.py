@@ -48,3 +48,31 @@ def get_request_or_404(user: User, request_id: int) -> AssistanceRequest:
     if req is None or not can_view(user, req):
         raise NotFound()
     return req
+
+
+def review_queue() -> dict[RequestStatus, list[AssistanceRequest]]:
+    """Staff's queue: what waits for Efus, oldest submission first, by stage."""
+    stmt = (
+        sa.select(AssistanceRequest)
+        .where(
+            AssistanceRequest.status.in_(
+                [
+                    RequestStatus.SUBMITTED,
+                    RequestStatus.IN_REVIEW,
+                    RequestStatus.NEEDS_INFO,
+                    RequestStatus.MATCHING,
+                ]
+            )
+        )
+        .options(sa.orm.joinedload(AssistanceRequest.authority))
+        .order_by(AssistanceRequest.submitted_at, AssistanceRequest.id)
+    )
+    queue: dict[RequestStatus, list[AssistanceRequest]] = {
+        RequestStatus.SUBMITTED: [],
+        RequestStatus.IN_REVIEW: [],
+        RequestStatus.NEEDS_INFO: [],
+        RequestStatus.MATCHING: [],
+    }
+    for req in db.session.scalars(stmt):
+        queue[req.status].append(req)
+    return queue

@@ -7,17 +7,21 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from assist import audit
-from assist.auth.decorators import current_actor
+from assist.auth.decorators import current_actor, role_required
+from assist.db import utcnow
 from assist.directory.models import TermKind
 from assist.directory.queries import term_choices
 from assist.engagements.policy import can_see_ranking
+from assist.engagements.policy import can_view as can_view_engagement
+from assist.engagements.queries import request_engagements
 from assist.errors import Conflict, DomainError, ValidationFailed
 from assist.extensions import db
 from assist.forms import attach_errors
 from assist.requests import policy, services
 from assist.requests.forms import RequestForm, TransitionForm
 from assist.requests.models import AssistanceRequest
-from assist.requests.queries import get_request_or_404, visible_requests
+from assist.requests.queries import get_request_or_404, review_queue, visible_requests
+from assist.roles import Role
 from assist.workflow import InvalidTransition, RequestStatus
 
 bp = Blueprint("requests", __name__, url_prefix="/requests")
@@ -49,6 +53,12 @@ def index() -> str:
         themes=themes,
         can_create=policy.can_create(current_user),
     )
+
+
+@bp.get("/review")
+@role_required(Role.STAFF, Role.ADMIN)
+def review() -> str:
+    return render_template("requests/review.html", queue=review_queue(), now=utcnow())
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -98,9 +108,14 @@ def detail(request_id: int) -> str:
         "requests/detail.html",
         req=req,
         history=audit.history(req),
+        labels=lambda value: RequestStatus(value).label,
         transitions=policy.allowed_transitions(current_user, req),
+        action_url=lambda action: url_for("requests.transition", request_id=req.id, action=action),
         can_edit=policy.can_edit(current_user, req),
         can_see_ranking=can_see_ranking(current_user, req),
+        engagements=[
+            e for e in request_engagements(req.id) if can_view_engagement(current_user, e)
+        ],
         transition_form=TransitionForm(),
         kinds=services.REQUEST_TERM_FIELDS,
     )
@@ -149,8 +164,15 @@ def transition(request_id: int, action: str) -> Response | tuple[str, int]:
     if not form.validate_on_submit():
         flash(" ".join(e for errs in form.errors.values() for e in errs), "danger")
         return redirect(url_for("requests.detail", request_id=req.id))
+    version = request.form.get("version", "")
     try:
-        services.transition_request(req, current_actor(), action, form.comment.data or "")
+        services.transition_request(
+            req,
+            current_actor(),
+            action,
+            form.comment.data or "",
+            expected_version=int(version) if version.isdigit() else None,
+        )
         db.session.commit()
     except ValidationFailed as exc:
         db.session.rollback()

@@ -185,6 +185,7 @@ def upgrade():
         sa.Column("chosen_rank", sa.Integer(), nullable=False),
         sa.Column("chosen_score", sa.Double(), nullable=False),
         sa.Column("passed_over", sa.JSON(), nullable=False),
+        sa.Column("chosen_reasons", sa.JSON(), nullable=False),
         sa.Column("reason", sa.Text(), nullable=False),
         sa.Column("decided_by_id", sa.Integer(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),

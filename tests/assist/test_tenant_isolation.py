@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 
+from assist.auth.models import ApiToken
 from assist.engagements.models import ConflictOfInterest, Engagement
 from assist.extensions import db
 from assist.notifications.models import Notification
@@ -22,10 +23,13 @@ OTHER_ARGS = {"action": "withdraw"}
 
 
 def id_rules(app: Flask) -> list:
+    """Every page route with an object id (the JSON API has its own sweep in tests/api)."""
     return [
         rule
         for rule in app.url_map.iter_rules()
-        if rule.endpoint != "static" and any(a.endswith("_id") for a in rule.arguments)
+        if rule.endpoint != "static"
+        and not rule.rule.startswith("/api/")
+        and any(a.endswith("_id") for a in rule.arguments)
     ]
 
 
@@ -45,7 +49,8 @@ def world(app):
         organisation=org_x, authority=authority_a, reason="contracted", created_by=staff
     )
     note = Notification(user=owner, message=SECRET, link=f"/requests/{req.id}")
-    db.session.add_all([engagement, conflict, note])
+    token = ApiToken(user=owner, name=SECRET[:50], token_hash="0" * 64, prefix="pa_test")
+    db.session.add_all([engagement, conflict, note, token])
     db.session.flush()
     ids = {
         "request_id": (req.id, owner),
@@ -53,6 +58,7 @@ def world(app):
         "engagement_id": (engagement.id, expert_x),
         "conflict_id": (conflict.id, staff),
         "notification_id": (note.id, owner),
+        "token_id": (token.id, owner),
         "authority_id": (authority_a.id, admin),
         "user_id": (owner.id, admin),
     }

@@ -162,7 +162,7 @@ def test_experts_see_only_their_own_organisation(app, login_as) -> None:
     client = login_as(expert)
     assert client.get(f"/organisations/{org.id}").status_code == 200
     assert client.get(f"/organisations/{make_organisation().id}").status_code == 404
-    assert client.get("/").location.endswith(f"/organisations/{org.id}")
+    assert client.get("/").location.endswith("/engagements/")
 
 
 def test_taxonomy_sync_is_idempotent_and_retires_removed_codes(app, tmp_path) -> None:
