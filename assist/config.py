@@ -43,6 +43,10 @@ def _secret_key(instance_path: Path, development: bool) -> str:
     return key_file.read_text().strip()
 
 
+def _flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
 def load_config(
     instance_path: Path, overrides: dict[str, object] | None = None
 ) -> dict[str, object]:
@@ -83,12 +87,13 @@ def load_config(
         "SMTP_PORT": int(os.environ.get("SMTP_PORT", 25)),
         "SMTP_USERNAME": os.environ.get("SMTP_USERNAME", ""),
         "SMTP_PASSWORD": os.environ.get("SMTP_PASSWORD", ""),
-        "SMTP_STARTTLS": os.environ.get("SMTP_STARTTLS", "").strip().lower()
-        in {"1", "true", "yes"},
-        "SMTP_SSL": os.environ.get("SMTP_SSL", "").strip().lower() in {"1", "true", "yes"},
+        "SMTP_STARTTLS": _flag("SMTP_STARTTLS"),
+        "SMTP_SSL": _flag("SMTP_SSL"),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "PREPARE Assist <no-reply@localhost>"),
         "PUBLIC_URL": os.environ.get("PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
         "MAIL_MAX_ATTEMPTS": int(os.environ.get("MAIL_MAX_ATTEMPTS", 5)),
         "PER_PAGE": int(os.environ.get("PER_PAGE", 20)),
+        # Four-eyes rule: a match must be approved by someone other than its proposer.
+        "FOUR_EYES": _flag("FOUR_EYES"),
     }
     return {**config, **overrides}

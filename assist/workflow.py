@@ -327,3 +327,8 @@ ENGAGEMENTS = Machine(
 )
 
 MACHINES = (REQUESTS, ENGAGEMENTS)
+
+
+if __name__ == "__main__":  # python -m assist.workflow: the diagrams pasted into the README
+    for machine in MACHINES:
+        print(f"```mermaid\n{machine.mermaid()}\n```\n")

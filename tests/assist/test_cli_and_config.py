@@ -115,9 +115,11 @@ def test_environment_settings(monkeypatch, tmp_path: Path) -> None:
     monkeypatch.setenv("ASSIST_ENV", "development")
     monkeypatch.setenv("DATABASE_URL", "postgres://u:p@db.internal/assist")
     monkeypatch.setenv("REDIS_URL", "redis://cache:6379/0")
+    monkeypatch.setenv("FOUR_EYES", "true")
     config = load_config(tmp_path)
     assert config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u:p@db.internal/assist"
     assert config["RATELIMIT_STORAGE_URI"] == "redis://cache:6379/0"
+    assert config["FOUR_EYES"] is True
     monkeypatch.delenv("DATABASE_URL")
     assert load_config(tmp_path)["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'assist.db'}"
     monkeypatch.setenv("ASSIST_ENV", "staging")
