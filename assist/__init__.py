@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Flask, Response
 from sqlalchemy import event
+from werkzeug.routing import IntegerConverter, Map
 
 from assist.config import load_config
 from assist.extensions import csrf, db, limiter, login_manager, migrate
@@ -98,8 +99,18 @@ def _configure_sqlite(engine: sa.Engine) -> None:
         conn.exec_driver_sql("BEGIN")
 
 
+class BoundedIntConverter(IntegerConverter):
+    """``<int:…>`` ids beyond what the database can store are a 404, not an overflow 500."""
+
+    def __init__(self, url_map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
+
+
 def register_blueprints(app: Flask) -> None:
+    app.url_map.converters["int"] = BoundedIntConverter
     from assist import main
+    from assist.api import account as account_views
     from assist.api import views as api_views
     from assist.auth import views as auth_views
     from assist.directory import views as directory_views
@@ -116,6 +127,7 @@ def register_blueprints(app: Flask) -> None:
         engagement_views,
         notification_views,
         api_views,
+        account_views,
     ):
         app.register_blueprint(module.bp)
     register_error_handlers(app)

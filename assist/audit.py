@@ -90,3 +90,17 @@ def history(obj: Any) -> list[AuditEntry]:
         .order_by(AuditEntry.id)
     )
     return list(db.session.scalars(stmt))
+
+
+#: Efus's internal steps: who was proposed before approval, and why staff chose them.
+INTERNAL_ACTIONS = frozenset({"propose", "propose_match"})
+
+
+def history_for(user: User, obj: Any) -> list[AuditEntry]:
+    """The trail as this user may see it: Efus's internal steps only for Efus."""
+    from assist.roles import PROGRAMME_ROLES
+
+    entries = history(obj)
+    if user.role in PROGRAMME_ROLES:
+        return entries
+    return [e for e in entries if e.action not in INTERNAL_ACTIONS]

@@ -82,6 +82,7 @@ def load_config(
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_LIMIT_PER_ACCOUNT": os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes"),
         "LOGIN_LIMIT_PER_ADDRESS": os.environ.get("LOGIN_LIMIT_PER_ADDRESS", "30 per 15 minutes"),
+        "API_RATE_LIMIT": os.environ.get("API_RATE_LIMIT", "600 per minute"),
         # E-mail delivery (flask send-notifications); an empty SMTP_HOST keeps mail in the outbox.
         "SMTP_HOST": os.environ.get("SMTP_HOST", "").strip(),
         "SMTP_PORT": int(os.environ.get("SMTP_PORT", 25)),

@@ -113,7 +113,7 @@ def detail(engagement_id: int) -> str:
             "engagements.transition", engagement_id=engagement.id, action=action
         ),
         transition_form=TransitionForm(),
-        history=audit.history(engagement),
+        history=audit.history_for(current_actor(), engagement),
         labels=lambda value: EngagementStatus(value).label,
     )
 

@@ -107,7 +107,7 @@ def detail(request_id: int) -> str:
     return render_template(
         "requests/detail.html",
         req=req,
-        history=audit.history(req),
+        history=audit.history_for(current_actor(), req),
         labels=lambda value: RequestStatus(value).label,
         transitions=policy.allowed_transitions(current_user, req),
         action_url=lambda action: url_for("requests.transition", request_id=req.id, action=action),

@@ -213,3 +213,17 @@ def test_suggested_allocation_respects_capacity(app, setup) -> None:
     assert set(by_request) >= {setup["req"].id, twin.id}
     # Strong Fit has one free slot: at most one of the two gets it.
     assert list(by_request.values()).count("Strong Fit") <= 1
+
+
+def test_a_proposal_stays_internal_until_approved(app, setup, login_as) -> None:
+    engagement = propose(setup, setup["strong"])
+    req = setup["req"]
+    city_page = login_as(req.created_by).get(f"/requests/{req.id}").get_data(as_text=True)
+    assert "Strong Fit" not in city_page
+    assert login_as(setup["expert"]).get(f"/engagements/{engagement.id}").status_code == 404
+    staff_page = login_as(setup["staff"]).get(f"/requests/{req.id}").get_data(as_text=True)
+    assert "Strong Fit" in staff_page
+    services.transition_engagement(engagement, setup["staff"], "approve")
+    db.session.commit()
+    city_page = login_as(req.created_by).get(f"/requests/{req.id}").get_data(as_text=True)
+    assert "Strong Fit" in city_page and "Why Efus proposed them" in city_page

@@ -247,3 +247,9 @@ def test_tampered_choice_ids_in_admin_forms_are_refused(app, login_as) -> None:
     response = client.post("/admin/users/new", data={**form, "role": "superuser"})
     assert response.status_code == 422
     assert db.session.scalar(sa.select(User).where(User.email == "tampered@assist.example")) is None
+
+
+def test_ids_beyond_the_database_range_are_404(app, login_as) -> None:
+    client = login_as(make_user())
+    for url in ("/requests/99999999999999999999", "/engagements/99999999999999999999"):
+        assert client.get(url).status_code == 404

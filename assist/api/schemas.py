@@ -1,0 +1,260 @@
+"""The API's input shapes as data: strict parsing of JSON bodies and query strings, and the
+JSON Schemas the OpenAPI document shows for them (one source, so they cannot drift apart)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Literal
+
+from assist.api.queries import MAX_ID
+from assist.errors import ValidationFailed
+from assist.forms import clean_text
+from assist.requests.services import MAX_LENGTHS, REQUEST_TERM_FIELDS
+from assist.workflow import ENGAGEMENTS, REQUESTS, RequestStatus
+
+Kind = Literal["text", "code", "integer", "date", "codes", "choice"]
+
+CODE_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+_CODE = re.compile(CODE_PATTERN)
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+MAX_CODES = 50
+COMMENT_MAX_LENGTH = 2000
+
+
+class BadQuery(Exception):
+    """A query-string parameter of the wrong type or out of range (answered with 400)."""
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        super().__init__("Some query parameters are not valid.")
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class Field:
+    kind: Kind
+    description: str
+    required: bool = False
+    nullable: bool = False
+    max_length: int | None = None
+    minimum: int | None = None
+    maximum: int | None = None
+    choices: tuple[str, ...] = ()
+
+    def schema(self) -> dict[str, Any]:
+        """This field as a JSON Schema (OpenAPI 3.1 dialect)."""
+        s: dict[str, Any]
+        if self.kind == "text":
+            s = {"type": "string", "maxLength": self.max_length}
+        elif self.kind == "code":
+            s = {"type": "string", "pattern": CODE_PATTERN}
+        elif self.kind == "choice":
+            s = {"type": "string", "enum": list(self.choices)}
+        elif self.kind == "integer":
+            s = {"type": "integer", "minimum": self.minimum, "maximum": self.maximum}
+        elif self.kind == "date":
+            s = {"type": "string", "format": "date"}
+        else:
+            s = {
+                "type": "array",
+                "items": {"type": "string", "pattern": CODE_PATTERN},
+                "maxItems": MAX_CODES,
+            }
+        s = {k: v for k, v in s.items() if v is not None and v is not False}
+        if self.nullable:
+            s["type"] = [s["type"], "null"]
+        s["description"] = self.description
+        return s
+
+    def parse(self, value: Any) -> tuple[Any, str | None]:
+        """The cleaned value, or an error message saying what to send instead."""
+        if value is None:
+            return (None, None) if self.nullable else (None, "Must not be null.")
+        if self.kind in {"text", "code", "choice", "date"}:
+            if not isinstance(value, str):
+                return None, "Must be a string."
+            if _SURROGATE.search(value):
+                return None, "Contains an invalid character (an unpaired surrogate); remove it."
+        if self.kind == "text":
+            if self.max_length is not None and len(value) > self.max_length:
+                return None, (
+                    f"Too long: {len(value)} characters, at most {self.max_length}. Shorten it."
+                )
+            return clean_text(value), None
+        if self.kind == "code":
+            if not _CODE.fullmatch(value):
+                return None, "Must be a code: 1 to 64 letters, digits, '_' or '-'."
+            return value, None
+        if self.kind == "choice":
+            if value not in self.choices:
+                return None, f"Must be one of: {', '.join(self.choices)}."
+            return value, None
+        if self.kind == "date":
+            try:
+                if not _DATE.fullmatch(value):
+                    raise ValueError
+                return date.fromisoformat(value), None
+            except ValueError:
+                return None, "Must be a date written YYYY-MM-DD."
+        if self.kind == "integer":
+            if not isinstance(value, int) or isinstance(value, bool):
+                return None, "Must be a whole number."
+            if (self.minimum is not None and value < self.minimum) or (
+                self.maximum is not None and value > self.maximum
+            ):
+                return None, f"Must be between {self.minimum} and {self.maximum}."
+            return value, None
+        # codes
+        if not isinstance(value, list):
+            return None, "Must be a list of codes."
+        if len(value) > MAX_CODES:
+            return None, f"At most {MAX_CODES} codes."
+        bad = [v for v in value if not isinstance(v, str) or not _CODE.fullmatch(v)]
+        if bad:
+            return None, "Every item must be a code: 1 to 64 letters, digits, '_' or '-'."
+        return list(value), None
+
+
+Body = dict[str, Field]
+
+
+def parse_body(spec: Body, body: dict[str, Any]) -> dict[str, Any]:
+    """The fields present in ``body``, cleaned; ValidationFailed (422) names each problem."""
+    errors: dict[str, list[str]] = {}
+    unknown = sorted(set(body) - set(spec))
+    for name in unknown:
+        errors[name[:100]] = [f"Unknown field. Allowed: {', '.join(spec)}."]
+    values: dict[str, Any] = {}
+    for name, f in spec.items():
+        if name not in body:
+            if f.required:
+                errors[name] = ["This field is required."]
+            continue
+        value, error = f.parse(body[name])
+        if error:
+            errors[name] = [error]
+        else:
+            values[name] = value
+    if errors:
+        raise ValidationFailed(errors, "The request body does not fit the schema.")
+    return values
+
+
+def object_schema(spec: Body, description: str) -> dict[str, Any]:
+    schema: dict[str, Any] = {
+        "type": "object",
+        "description": description,
+        "properties": {name: f.schema() for name, f in spec.items()},
+        "additionalProperties": False,
+    }
+    required = [name for name, f in spec.items() if f.required]
+    if required:
+        schema["required"] = required
+    return schema
+
+
+_MAX_ID_FIELD = {"minimum": 1, "maximum": MAX_ID}
+
+REQUEST_CONTENT: Body = {
+    "title": Field(
+        "text",
+        "A short name Efus and the experts will recognise.",
+        max_length=MAX_LENGTHS["title"],
+    ),
+    "context": Field(
+        "text",
+        "The local situation and structures, never individual people or cases.",
+        max_length=MAX_LENGTHS["context"],
+    ),
+    "needs": Field(
+        "text", "What assistance is wanted and why now.", max_length=MAX_LENGTHS["needs"]
+    ),
+    "existing_activities": Field(
+        "text",
+        "Programmes and plans that already run.",
+        max_length=MAX_LENGTHS["existing_activities"],
+    ),
+    "period_start": Field("date", "Desired start of the assistance.", nullable=True),
+    "period_end": Field("date", "Desired end of the assistance.", nullable=True),
+    "expected_participants": Field(
+        "integer", "How many people take part.", nullable=True, minimum=1, maximum=10000
+    ),
+    **{
+        name: Field("codes", f"Taxonomy codes ({kind.label.lower()}).")
+        for name, kind in REQUEST_TERM_FIELDS.items()
+    },
+}
+
+REQUEST_CREATE: Body = {
+    **REQUEST_CONTENT,
+    "title": Field(
+        "text",
+        REQUEST_CONTENT["title"].description,
+        required=True,
+        max_length=MAX_LENGTHS["title"],
+    ),
+}
+VERSION = Field(
+    "integer",
+    "The version you read; a different current version answers 409 and changes nothing.",
+    required=True,
+    **_MAX_ID_FIELD,
+)
+REQUEST_PATCH: Body = {**REQUEST_CONTENT, "version": VERSION}
+
+
+def _transition_body(actions: list[str]) -> Body:
+    return {
+        "action": Field("choice", "The workflow action.", required=True, choices=tuple(actions)),
+        "comment": Field("text", "Kept in the history; required by some actions.", max_length=2000),
+        "version": VERSION,
+    }
+
+
+REQUEST_TRANSITION = _transition_body(REQUESTS.actions())
+ENGAGEMENT_TRANSITION = _transition_body(ENGAGEMENTS.actions())
+PROPOSAL: Body = {
+    "expert_organisation_id": Field(
+        "integer", "The organisation proposed (from the matches).", required=True, **_MAX_ID_FIELD
+    ),
+    "comment": Field("text", "A note to the expert organisation.", max_length=2000),
+    "reason": Field(
+        "text", "Why this organisation; required when it is not the top match.", max_length=2000
+    ),
+    "version": Field("integer", "The request's version you read (optional).", **_MAX_ID_FIELD),
+}
+
+#: Query-string parameters, parsed from strings.
+QUERY: dict[str, Field] = {
+    "page": Field("integer", "Page number, from 1.", minimum=1, maximum=100000),
+    "per_page": Field("integer", "Items per page (default 20).", minimum=1, maximum=100),
+    "status": Field(
+        "choice", "Only requests in this status.", choices=tuple(s.value for s in RequestStatus)
+    ),
+    "theme": Field("code", "Only requests tagged with this theme code."),
+    "k": Field("integer", "How many non-excluded matches to return.", minimum=1, maximum=100),
+}
+
+
+def parse_query(args: Any, names: list[str]) -> dict[str, Any]:
+    """Typed query parameters; BadQuery (400) names each one that does not parse."""
+    errors: dict[str, list[str]] = {}
+    values: dict[str, Any] = {}
+    for name in names:
+        raw = args.get(name)
+        if raw is None or raw == "":
+            continue
+        f = QUERY[name]
+        value: Any = raw
+        if f.kind == "integer":
+            value = int(raw) if re.fullmatch(r"[0-9]{1,9}", raw) else raw
+        parsed, error = f.parse(value)
+        if error:
+            errors[name] = [error]
+        else:
+            values[name] = parsed
+    if errors:
+        raise BadQuery(errors)
+    return values
