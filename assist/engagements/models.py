@@ -70,7 +70,7 @@ class MatchDecision(db.Model):
     #: 1 = the top of the ranking shown.
     chosen_rank: Mapped[int]
     chosen_score: Mapped[float]
-    #: [{"organisation_id": …, "rank": …, "score": …}, …] ranked above or near the chosen one.
+    #: [{"organisation_id": …, "rank": …, "score": …}, …]: the other candidates shown, best first.
     passed_over: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON, default=list)
     #: The ranking's reasons for the chosen one, as staff saw them (shown to the city).
     chosen_reasons: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
@@ -80,6 +80,7 @@ class MatchDecision(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     engagement: Mapped[Engagement] = relationship(back_populates="decision")
+    request: Mapped[AssistanceRequest] = relationship()
 
 
 class ConflictOfInterest(db.Model):

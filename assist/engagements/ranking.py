@@ -7,6 +7,7 @@ next ranking anywhere rebuilds (or loads the saved index for that stamp) and all
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -25,7 +26,9 @@ from assist.engagements.models import Engagement, MatchingIndexState
 from assist.extensions import db
 from assist.requests.models import AssistanceRequest
 from assist.workflow import OPEN_ENGAGEMENT_STATES, EngagementStatus
-from matching import ExpertProfile, Match, Matcher, RequestProfile, load_or_fit
+from matching import Decision, ExpertProfile, Match, Matcher, RequestProfile, load_or_fit
+
+log = logging.getLogger("assist.matching")
 
 #: Changes to these rows change what the index is built from (profiles, capacity in use).
 INDEXED_MODELS: tuple[type, ...] = (ExpertOrganisation, Engagement)
@@ -150,7 +153,28 @@ def build(stamp: str) -> _Fitted:
     template = Matcher(labels=term_labels(LABEL_KINDS))
     profiles = [expert_profile(o, active.get(o.id, 0)) for o in orgs]
     matcher = load_or_fit(_cache_dir(), "experts", profiles, template, stamp=stamp)
+    # Staff's past choices tune the signal weights once there are enough of them.
+    result = matcher.learn(staff_decisions())
+    log.info("matching index %s: %d organisations; %s", stamp, len(orgs), result.message)
     return _Fitted(stamp, matcher, names)
+
+
+def staff_decisions() -> list[Decision]:
+    """Every recorded match decision as ``matching.Decision`` (chosen vs. passed over)."""
+    from assist.engagements.models import MatchDecision
+
+    stmt = sa.select(MatchDecision).options(
+        sa.orm.joinedload(MatchDecision.request).joinedload(AssistanceRequest.authority),
+        sa.orm.joinedload(MatchDecision.request).selectinload(AssistanceRequest.terms),
+    )
+    return [
+        Decision(
+            request=request_profile(d.request),
+            chosen=str(d.chosen_organisation_id),
+            passed_over=[str(p["organisation_id"]) for p in d.passed_over],
+        )
+        for d in db.session.scalars(stmt).unique()
+    ]
 
 
 def fitted() -> _Fitted:

@@ -41,7 +41,7 @@ from assist.workflow import (
 
 log = logging.getLogger("assist.engagements")
 
-#: How many candidates ranked above the chosen one are kept with a decision.
+#: How many of the other candidates shown (best first) are kept as "passed over".
 PASSED_OVER_KEPT = 10
 
 
@@ -120,7 +120,7 @@ def propose_match(req: AssistanceRequest, actor: User, proposal: Proposal) -> En
             chosen_organisation_id=org.id,
             chosen_rank=rank,
             chosen_score=chosen.match.score,
-            passed_over=[_candidate(r, i + 1) for i, r in enumerate(eligible[: rank - 1])][
+            passed_over=[_candidate(r, i + 1) for i, r in enumerate(eligible) if r is not chosen][
                 :PASSED_OVER_KEPT
             ],
             chosen_reasons=list(chosen.match.reasons),

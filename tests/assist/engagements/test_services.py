@@ -66,11 +66,8 @@ def propose(s, org, **kw):
 def test_top_candidate_needs_no_reason_and_the_decision_is_kept(app, setup) -> None:
     engagement = propose(setup, setup["strong"], comment="Start with a needs assessment.")
     decision = db.session.scalars(sa.select(MatchDecision)).one()
-    assert (decision.chosen_organisation_id, decision.chosen_rank, decision.passed_over) == (
-        setup["strong"].id,
-        1,
-        [],
-    )
+    assert (decision.chosen_organisation_id, decision.chosen_rank) == (setup["strong"].id, 1)
+    assert [p["organisation_id"] for p in decision.passed_over] == [setup["weak"].id]
     assert decision.chosen_reasons and engagement.status == EngagementStatus.PROPOSED
 
 
@@ -227,3 +224,36 @@ def test_a_proposal_stays_internal_until_approved(app, setup, login_as) -> None:
     db.session.commit()
     city_page = login_as(req.created_by).get(f"/requests/{req.id}").get_data(as_text=True)
     assert "Strong Fit" in city_page and "Why Efus proposed them" in city_page
+
+
+def test_enough_decisions_tune_the_weights(app, setup) -> None:
+    """Twenty choices that follow the text over the tags move weight onto the text."""
+    from assist.engagements.models import Engagement, MatchDecision
+    from assist.engagements.ranking import fitted, reset_cache
+
+    for i in range(20):
+        req = make_request(
+            status=RequestStatus.MATCHING,
+            title=f"Past request {i}",
+            context="Evaluation of school programmes: we need an evaluation design.",
+            terms={"themes": ["exit_mentoring"], "formats": ["training"], "languages": ["es"]},
+        )
+        engagement = Engagement(request=req, organisation=setup["weak"], proposed_by=setup["staff"])
+        db.session.add(engagement)
+        db.session.flush()
+        db.session.add(
+            MatchDecision(
+                request_id=req.id,
+                engagement_id=engagement.id,
+                chosen_organisation_id=setup["weak"].id,
+                chosen_rank=2,
+                chosen_score=0.1,
+                passed_over=[{"organisation_id": setup["strong"].id, "rank": 1, "score": 0.3}],
+                decided_by_id=setup["staff"].id,
+            )
+        )
+    db.session.flush()
+    reset_cache()
+    matcher = fitted().matcher
+    assert matcher.weights_source_ == "learned"
+    assert matcher.weights_["text"] > matcher.weights_["themes"]
