@@ -54,6 +54,7 @@ def register_models() -> None:
     """Import every model (complete metadata for Alembic) and the listeners that go with them."""
     from assist import audit  # noqa: F401
     from assist.auth import models as auth_models  # noqa: F401
+    from assist.delivery import models as delivery_models  # noqa: F401
     from assist.directory import models as directory_models  # noqa: F401
     from assist.engagements import models as engagement_models  # noqa: F401
     from assist.engagements import ranking  # noqa: F401
@@ -113,10 +114,13 @@ def register_blueprints(app: Flask) -> None:
     from assist.api import account as account_views
     from assist.api import views as api_views
     from assist.auth import views as auth_views
+    from assist.delivery import attachment_views
+    from assist.delivery import views as delivery_views
     from assist.directory import views as directory_views
     from assist.engagements import views as engagement_views
     from assist.errors import register_error_handlers
     from assist.notifications import views as notification_views
+    from assist.reports import views as report_views
     from assist.requests import views as request_views
 
     for module in (
@@ -128,6 +132,9 @@ def register_blueprints(app: Flask) -> None:
         notification_views,
         api_views,
         account_views,
+        delivery_views,
+        attachment_views,
+        report_views,
     ):
         app.register_blueprint(module.bp)
     register_error_handlers(app)

@@ -89,6 +89,9 @@ class GuardContext:
     actor_id: int
     proposer_id: int | None = None
     four_eyes: bool = False
+    #: Activities of the engagement by status value, e.g. {"planned": 2, "confirmed": 1}.
+    activities: dict[str, int] = field(default_factory=dict)
+    has_feedback: bool = False
 
 
 #: A guard returns None when the action may go ahead, else the reason it may not.
@@ -98,6 +101,31 @@ Guard = Callable[[GuardContext], str | None]
 def _four_eyes(ctx: GuardContext) -> str | None:
     if ctx.four_eyes and ctx.proposer_id is not None and ctx.actor_id == ctx.proposer_id:
         return "Four-eyes rule: a match must be approved by someone other than its proposer."
+    return None
+
+
+def _has_planned_activity(ctx: GuardContext) -> str | None:
+    if not any(ctx.activities.get(s, 0) for s in ("planned", "delivered", "confirmed")):
+        return "Plan at least one activity first."
+    return None
+
+
+def _nothing_left_to_deliver(ctx: GuardContext) -> str | None:
+    if ctx.activities.get("planned", 0) or ctx.activities.get("disputed", 0):
+        return (
+            "Some activities are still planned or disputed: record them as delivered "
+            "(or cancel them) first."
+        )
+    if not any(ctx.activities.get(s, 0) for s in ("delivered", "confirmed")):
+        return "Record at least one delivered activity first."
+    return None
+
+
+def _confirmed_and_rated(ctx: GuardContext) -> str | None:
+    if ctx.activities.get("delivered", 0) or ctx.activities.get("disputed", 0):
+        return "The city has not confirmed every delivered activity yet."
+    if not ctx.has_feedback:
+        return "The city has not rated the engagement yet."
     return None
 
 
@@ -232,6 +260,13 @@ REQUESTS = Machine(
             "An expert organisation accepted",
         ),
         Transition(
+            "complete",
+            frozenset({RequestStatus.ENGAGED}),
+            RequestStatus.COMPLETED,
+            SYSTEM,
+            "Every engagement is closed",
+        ),
+        Transition(
             "rematch",
             frozenset({RequestStatus.ENGAGED}),
             RequestStatus.MATCHING,
@@ -308,6 +343,37 @@ ENGAGEMENTS = Machine(
             destructive=True,
         ),
         Transition(
+            "confirm_plan",
+            frozenset({EngagementStatus.ACCEPTED}),
+            EngagementStatus.PLANNED,
+            EXPERT | CITY,
+            "Confirm the plan of activities",
+            guards=(_has_planned_activity,),
+        ),
+        Transition(
+            "start_delivery",
+            frozenset({EngagementStatus.PLANNED}),
+            EngagementStatus.DELIVERING,
+            SYSTEM,
+            "The first activity was delivered",
+        ),
+        Transition(
+            "finish_delivery",
+            frozenset({EngagementStatus.DELIVERING}),
+            EngagementStatus.DELIVERED,
+            EXPERT,
+            "Mark all activities as delivered",
+            guards=(_nothing_left_to_deliver,),
+        ),
+        Transition(
+            "close",
+            frozenset({EngagementStatus.DELIVERED}),
+            EngagementStatus.CLOSED,
+            STAFF,
+            "Close the engagement",
+            guards=(_confirmed_and_rated,),
+        ),
+        Transition(
             "cancel",
             OPEN_ENGAGEMENT_STATES,
             EngagementStatus.CANCELLED,
@@ -326,7 +392,76 @@ ENGAGEMENTS = Machine(
     ),
 )
 
-MACHINES = (REQUESTS, ENGAGEMENTS)
+
+class ActivityStatus(StrEnum):
+    PLANNED = "planned"
+    DELIVERED = "delivered"
+    CONFIRMED = "confirmed"
+    DISPUTED = "disputed"
+    CANCELLED = "cancelled"
+
+    @property
+    def label(self) -> str:
+        return _LABELS[self]
+
+
+_LABELS.update(
+    {
+        ActivityStatus.PLANNED: "Planned",
+        ActivityStatus.DELIVERED: "Delivered, awaiting the city's confirmation",
+        ActivityStatus.CONFIRMED: "Confirmed by the city",
+        ActivityStatus.DISPUTED: "Disputed by the city",
+        ActivityStatus.CANCELLED: "Cancelled",
+    }
+)
+
+#: Engagement states in which activities can be planned or recorded.
+ACTIVITY_OPEN_ENGAGEMENT_STATES = frozenset(
+    {EngagementStatus.ACCEPTED, EngagementStatus.PLANNED, EngagementStatus.DELIVERING}
+)
+
+ACTIVITIES = Machine(
+    name="activity",
+    states=ActivityStatus,
+    initial=ActivityStatus.PLANNED,
+    creators=EXPERT | CITY,
+    transitions=(
+        Transition(
+            "record",
+            frozenset({ActivityStatus.PLANNED, ActivityStatus.DISPUTED}),
+            ActivityStatus.DELIVERED,
+            EXPERT,
+            "Record as delivered",
+        ),
+        Transition(
+            "confirm",
+            frozenset({ActivityStatus.DELIVERED}),
+            ActivityStatus.CONFIRMED,
+            CITY,
+            "Confirm this activity",
+        ),
+        Transition(
+            "dispute",
+            frozenset({ActivityStatus.DELIVERED}),
+            ActivityStatus.DISPUTED,
+            CITY,
+            "Dispute this record",
+            needs_comment=True,
+            destructive=True,
+        ),
+        Transition(
+            "cancel",
+            frozenset({ActivityStatus.PLANNED}),
+            ActivityStatus.CANCELLED,
+            EXPERT | CITY,
+            "Cancel this planned activity",
+            needs_comment=True,
+            destructive=True,
+        ),
+    ),
+)
+
+MACHINES = (REQUESTS, ENGAGEMENTS, ACTIVITIES)
 
 
 if __name__ == "__main__":  # python -m assist.workflow: the diagrams pasted into the README

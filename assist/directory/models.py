@@ -25,6 +25,7 @@ class TermKind(StrEnum):
     AGENCY = "agency"
     LANGUAGE = "language"
     COUNTRY = "country"
+    PARTICIPANT_GROUP = "participant_group"
 
     @property
     def label(self) -> str:
@@ -40,6 +41,7 @@ _KIND_LABELS = {
     TermKind.AGENCY: "Partner agencies",
     TermKind.LANGUAGE: "Working languages",
     TermKind.COUNTRY: "Countries",
+    TermKind.PARTICIPANT_GROUP: "Participants by professional group",
 }
 
 

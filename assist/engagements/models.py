@@ -15,6 +15,7 @@ from assist.workflow import EngagementStatus
 
 if TYPE_CHECKING:
     from assist.auth.models import User
+    from assist.delivery.models import Activity, EngagementFeedback
     from assist.directory.models import ExpertOrganisation, LocalAuthority
     from assist.requests.models import AssistanceRequest
 
@@ -45,12 +46,17 @@ class Engagement(db.Model):
     comment: Mapped[str] = mapped_column(sa.Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    closed_at: Mapped[datetime | None]
 
     request: Mapped[AssistanceRequest] = relationship()
     organisation: Mapped[ExpertOrganisation] = relationship()
     proposed_by: Mapped[User] = relationship(foreign_keys=[proposed_by_id])
     approved_by: Mapped[User | None] = relationship(foreign_keys=[approved_by_id])
     decision: Mapped[MatchDecision | None] = relationship(back_populates="engagement")
+    activities: Mapped[list[Activity]] = relationship(
+        back_populates="engagement", order_by="Activity.id"
+    )
+    feedback: Mapped[EngagementFeedback | None] = relationship(back_populates="engagement")
 
     __mapper_args__: dict[str, Any] = {"version_id_col": version}
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,18 +20,20 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from assist.db import utcnow
+from assist.delivery.models import Activity, EngagementFeedback
 from assist.directory.models import ExpertOrganisation, TermKind
 from assist.directory.queries import term_labels
 from assist.engagements.models import Engagement, MatchingIndexState
 from assist.extensions import db
 from assist.requests.models import AssistanceRequest
-from assist.workflow import OPEN_ENGAGEMENT_STATES, EngagementStatus
+from assist.workflow import OPEN_ENGAGEMENT_STATES, ActivityStatus, EngagementStatus
 from matching import Decision, ExpertProfile, Match, Matcher, RequestProfile, load_or_fit
 
 log = logging.getLogger("assist.matching")
 
-#: Changes to these rows change what the index is built from (profiles, capacity in use).
-INDEXED_MODELS: tuple[type, ...] = (ExpertOrganisation, Engagement)
+#: Changes to these rows change what the index is built from (profiles, delivered-activity
+#: reports, ratings, capacity in use).
+INDEXED_MODELS: tuple[type, ...] = (ExpertOrganisation, Engagement, Activity, EngagementFeedback)
 LABEL_KINDS = (
     TermKind.THEME,
     TermKind.TARGET_GROUP,
@@ -71,10 +73,18 @@ def bump_stamp() -> str:
     return current_stamp()
 
 
-def expert_profile(org: ExpertOrganisation, active: int = 0) -> ExpertProfile:
+def expert_profile(
+    org: ExpertOrganisation,
+    active: int = 0,
+    reports: Sequence[str] = (),
+    ratings: Sequence[int] = (),
+) -> ExpertProfile:
+    """The organisation as matching sees it: its profile text plus the reports of what it
+    delivered, its tags, capacity in use and the cities' ratings."""
+    documents = [d for d in (org.description, *reports) if d.strip()]
     return ExpertProfile(
         id=str(org.id),
-        documents=[org.description] if org.description.strip() else [],
+        documents=documents,
         themes=org.codes(TermKind.THEME),
         target_groups=org.codes(TermKind.TARGET_GROUP),
         formats=org.codes(TermKind.FORMAT),
@@ -82,8 +92,7 @@ def expert_profile(org: ExpertOrganisation, active: int = 0) -> ExpertProfile:
         countries=org.codes(TermKind.COUNTRY),
         capacity=org.capacity,
         active_engagements=active,
-        # Feedback arrives with the delivery features.
-        feedback=(),
+        feedback=list(ratings),
     )
 
 
@@ -150,13 +159,37 @@ def build(stamp: str) -> _Fitted:
     from assist.engagements.queries import active_engagement_counts
 
     active = active_engagement_counts()
+    reports, ratings = delivery_history()
     template = Matcher(labels=term_labels(LABEL_KINDS))
-    profiles = [expert_profile(o, active.get(o.id, 0)) for o in orgs]
+    profiles = [
+        expert_profile(o, active.get(o.id, 0), reports.get(o.id, ()), ratings.get(o.id, ()))
+        for o in orgs
+    ]
     matcher = load_or_fit(_cache_dir(), "experts", profiles, template, stamp=stamp)
     # Staff's past choices tune the signal weights once there are enough of them.
     result = matcher.learn(staff_decisions())
     log.info("matching index %s: %d organisations; %s", stamp, len(orgs), result.message)
     return _Fitted(stamp, matcher, names)
+
+
+def delivery_history() -> tuple[dict[int, list[str]], dict[int, list[int]]]:
+    """Per organisation: the report of each delivered activity, and each city's rating."""
+    reports: dict[int, list[str]] = {}
+    stmt = (
+        sa.select(Engagement.organisation_id, Activity.topic, Activity.summary, Activity.outcomes)
+        .join(Activity, Activity.engagement_id == Engagement.id)
+        .where(Activity.status.in_([ActivityStatus.DELIVERED, ActivityStatus.CONFIRMED]))
+        .order_by(Activity.id)
+    )
+    for org_id, topic, summary, outcomes in db.session.execute(stmt):
+        reports.setdefault(org_id, []).append("\n".join((topic, summary, outcomes)))
+    ratings: dict[int, list[int]] = {}
+    stmt2 = sa.select(Engagement.organisation_id, EngagementFeedback.rating).join(
+        EngagementFeedback, EngagementFeedback.engagement_id == Engagement.id
+    )
+    for org_id, rating in db.session.execute(stmt2):
+        ratings.setdefault(org_id, []).append(rating)
+    return reports, ratings
 
 
 def staff_decisions() -> list[Decision]:

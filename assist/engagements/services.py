@@ -7,6 +7,7 @@ same transaction, and guarded UPDATEs (version columns) make concurrent actions 
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -172,6 +173,8 @@ def transition_engagement(
         actor_id=actor.id,
         proposer_id=engagement.proposed_by_id,
         four_eyes=bool(current_app.config.get("FOUR_EYES")),
+        activities=dict(Counter(a.status.value for a in engagement.activities)),
+        has_feedback=engagement.feedback is not None,
     )
     transition = ENGAGEMENTS.find(engagement.status, action, actor.role, ctx)
     if transition not in policy.allowed_transitions(actor, engagement):
@@ -229,6 +232,25 @@ def transition_engagement(
             f"{org.name} could not take {label}; Efus is looking again.",
             _link(engagement),
         )
+    elif action == "confirm_plan":
+        notify(
+            [*officials, *experts, *staff_users()],
+            f"The plan of activities for {label} is confirmed.",
+            _link(engagement),
+            exclude=actor,
+        )
+    elif action == "finish_delivery":
+        notify(
+            officials,
+            f"{org.name} has delivered every activity of {label}: please confirm them and rate "
+            "the engagement.",
+            _link(engagement),
+        )
+    elif action == "close":
+        from assist.delivery.services import after_close
+
+        after_close(engagement, actor)
+        notify([*officials, *experts], f"Efus closed the engagement on {label}.", _link(engagement))
     elif action == "cancel":
         if req.status == RequestStatus.ENGAGED and not _other_active(engagement):
             _move_request(req, actor, "rematch", f"engagement with {org.name} cancelled")

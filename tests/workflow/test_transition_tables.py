@@ -8,7 +8,9 @@ import pytest
 
 from assist.roles import Role
 from assist.workflow import (
+    ACTIVITIES,
     ENGAGEMENTS,
+    ActivityStatus,
     MACHINES,
     REQUESTS,
     EngagementStatus,
@@ -17,7 +19,7 @@ from assist.workflow import (
     RequestStatus,
 )
 
-R, E = RequestStatus, EngagementStatus
+R, E, A = RequestStatus, EngagementStatus, ActivityStatus
 CITY = {Role.CITY_OFFICIAL}
 STAFF = {Role.STAFF, Role.ADMIN}
 EXPERT = {Role.EXPERT}
@@ -33,6 +35,7 @@ EXPECTED = {
     (REQUESTS, R.IN_REVIEW, "start_matching"): (STAFF, R.MATCHING),
     (REQUESTS, R.MATCHING, "engage"): (None, R.ENGAGED),
     (REQUESTS, R.ENGAGED, "rematch"): (None, R.MATCHING),
+    (REQUESTS, R.ENGAGED, "complete"): (None, R.COMPLETED),
     **{
         (REQUESTS, s, "withdraw"): (CITY, R.WITHDRAWN)
         for s in (R.DRAFT, R.SUBMITTED, R.IN_REVIEW, R.NEEDS_INFO, R.MATCHING)
@@ -40,6 +43,15 @@ EXPECTED = {
     (ENGAGEMENTS, E.PROPOSED, "approve"): (STAFF, E.APPROVED),
     (ENGAGEMENTS, E.APPROVED, "accept"): (EXPERT, E.ACCEPTED),
     (ENGAGEMENTS, E.APPROVED, "decline"): (EXPERT, E.DECLINED),
+    (ENGAGEMENTS, E.ACCEPTED, "confirm_plan"): (EXPERT | CITY, E.PLANNED),
+    (ENGAGEMENTS, E.PLANNED, "start_delivery"): (None, E.DELIVERING),
+    (ENGAGEMENTS, E.DELIVERING, "finish_delivery"): (EXPERT, E.DELIVERED),
+    (ENGAGEMENTS, E.DELIVERED, "close"): (STAFF, E.CLOSED),
+    (ACTIVITIES, A.PLANNED, "record"): (EXPERT, A.DELIVERED),
+    (ACTIVITIES, A.DISPUTED, "record"): (EXPERT, A.DELIVERED),
+    (ACTIVITIES, A.DELIVERED, "confirm"): (CITY, A.CONFIRMED),
+    (ACTIVITIES, A.DELIVERED, "dispute"): (CITY, A.DISPUTED),
+    (ACTIVITIES, A.PLANNED, "cancel"): (EXPERT | CITY, A.CANCELLED),
     **{
         (ENGAGEMENTS, s, "cancel"): (STAFF, E.CANCELLED)
         for s in (E.PROPOSED, E.APPROVED, E.ACCEPTED, E.PLANNED, E.DELIVERING)
@@ -117,6 +129,8 @@ def test_reasons_are_required_for_refusals_and_endings() -> None:
         ("request", "withdraw"),
         ("engagement", "decline"),
         ("engagement", "cancel"),
+        ("activity", "dispute"),
+        ("activity", "cancel"),
     }
 
 
@@ -125,3 +139,20 @@ def test_mermaid_diagram_lists_every_move() -> None:
     assert diagram.startswith("stateDiagram-v2")
     assert "in_review --> needs_info: ask_info (admin/staff)" in diagram
     assert "matching --> engaged: engage (system)" in diagram
+
+
+def test_delivery_guards_explain_what_is_missing() -> None:
+    ctx = GuardContext(actor_id=1)
+    with pytest.raises(InvalidTransition, match="Plan at least one activity"):
+        ENGAGEMENTS.find(E.ACCEPTED, "confirm_plan", Role.EXPERT, ctx)
+    busy = GuardContext(actor_id=1, activities={"planned": 1, "delivered": 1})
+    with pytest.raises(InvalidTransition, match="still planned or disputed"):
+        ENGAGEMENTS.find(E.DELIVERING, "finish_delivery", Role.EXPERT, busy)
+    unconfirmed = GuardContext(actor_id=1, activities={"delivered": 1}, has_feedback=True)
+    with pytest.raises(InvalidTransition, match="not confirmed every delivered activity"):
+        ENGAGEMENTS.find(E.DELIVERED, "close", Role.STAFF, unconfirmed)
+    unrated = GuardContext(actor_id=1, activities={"confirmed": 2})
+    with pytest.raises(InvalidTransition, match="not rated"):
+        ENGAGEMENTS.find(E.DELIVERED, "close", Role.STAFF, unrated)
+    done = GuardContext(actor_id=1, activities={"confirmed": 2}, has_feedback=True)
+    assert ENGAGEMENTS.find(E.DELIVERED, "close", Role.STAFF, done).target == E.CLOSED

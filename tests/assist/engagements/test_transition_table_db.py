@@ -20,6 +20,27 @@ from tests.factories import make_organisation, make_request, make_user
 REASON = "Recorded for the test."
 
 
+def satisfy_guards(engagement, action: str, user) -> None:
+    """Give the engagement what its guards ask for, so only the table decides."""
+    from assist.delivery.models import Activity, EngagementFeedback
+    from assist.workflow import ActivityStatus
+
+    status = {
+        "confirm_plan": ActivityStatus.PLANNED,
+        "finish_delivery": ActivityStatus.DELIVERED,
+        "close": ActivityStatus.CONFIRMED,
+    }.get(action)
+    if status is None:
+        return
+    db.session.add(
+        Activity(
+            engagement=engagement, status=status, format="training", topic="t", created_by=user
+        )
+    )
+    if action == "close":
+        db.session.add(EngagementFeedback(engagement=engagement, rating=4, created_by_id=user.id))
+
+
 def actor_for(role: Role, req, org):
     """A user of that role who belongs to the object's tenant (so only the table decides)."""
     if role == Role.CITY_OFFICIAL:
@@ -61,6 +82,7 @@ def test_engagement_table(app, state, action, role) -> None:
     engagement = Engagement(request=req, organisation=org, proposed_by=proposer, status=state)
     db.session.add(engagement)
     actor = actor_for(role, req, org)
+    satisfy_guards(engagement, action, proposer)
     db.session.commit()  # the setup survives the rollback of a refused action
     before = (engagement.status, engagement.version)
     allowed = any(t.action == action for t in ENGAGEMENTS.allowed(state, role))
