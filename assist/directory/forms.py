@@ -34,9 +34,7 @@ class AuthorityForm(FlaskForm):
 
 
 class OrganisationForm(FlaskForm):
-    name = CleanStringField(
-        "Name", validators=[DataRequired("Enter the organisation's name."), Length(max=200)]
-    )
+    name = CleanStringField("Name", validators=[Length(max=200)])
     country = SelectField("Based in")
     description = CleanTextAreaField(
         "Profile",

@@ -119,10 +119,25 @@ class OrganisationData:
     terms: dict[str, list[str]] = field(default_factory=dict)
 
 
+def can_edit_profile(actor: User, org: ExpertOrganisation) -> bool:
+    """Admins edit every organisation; experts keep their own organisation's profile."""
+    return actor.role == Role.ADMIN or (
+        actor.role == Role.EXPERT and actor.organisation_id == org.id
+    )
+
+
 def save_organisation(
     actor: User, data: OrganisationData, org: ExpertOrganisation | None = None
 ) -> ExpertOrganisation:
-    _require_admin(actor)
+    if org is None or actor.role != Role.EXPERT:
+        _require_admin(actor)
+    elif not can_edit_profile(actor, org):
+        raise NotAllowed("You can only edit your own organisation's profile.")
+    else:
+        # Experts keep the profile current; the name and whether it is active stay Efus's call.
+        data.name, data.is_active = org.name, org.is_active
+    if not data.name.strip():
+        raise ValidationFailed({"name": ["Enter the organisation's name."]})
     _unique_name(ExpertOrganisation, data.name, org.id if org else None)
     resolve_terms(TermKind.COUNTRY, [data.country], "country")
     terms: list[TaxonomyTerm] = []
@@ -131,6 +146,7 @@ def save_organisation(
     created = org is None
     org = org or ExpertOrganisation()
     scalars = {k: v for k, v in vars(data).items() if k != "terms"}
+    summary = [] if created else _profile_changes(org, scalars, terms)
     changed = [k for k, v in scalars.items() if getattr(org, k, None) != v]
     if created or {t.id for t in org.terms} != {t.id for t in terms}:
         changed.append("profile terms")
@@ -138,5 +154,31 @@ def save_organisation(
         setattr(org, k, v)
     org.terms = terms
     db.session.add(org)
-    audit.record(actor, "create" if created else "update", org, changes=changed)
+    audit.record(
+        actor, "create" if created else "update", org, changes=changed, comment="; ".join(summary)
+    )
     return org
+
+
+def _profile_changes(
+    org: ExpertOrganisation, scalars: dict[str, object], terms: list[TaxonomyTerm]
+) -> list[str]:
+    """What changed, in words staff can read ("capacity 2 → 3", "themes + Housing")."""
+    lines = []
+    for key in ("country", "capacity", "is_active"):
+        if getattr(org, key) != scalars[key]:
+            lines.append(f"{key.replace('_', ' ')} {getattr(org, key)} → {scalars[key]}")
+    if org.description != scalars["description"]:
+        lines.append("profile text edited")
+    old = {t.id: t for t in org.terms}
+    new = {t.id: t for t in terms}
+    for name, kind in PROFILE_TERM_FIELDS.items():
+        added = [t.label for i, t in new.items() if i not in old and t.kind == kind]
+        removed = [t.label for i, t in old.items() if i not in new and t.kind == kind]
+        if added or removed:
+            parts = [
+                f"+ {', '.join(added)}" if added else "",
+                f"− {', '.join(removed)}" if removed else "",
+            ]
+            lines.append(f"{name.replace('_', ' ')} " + " ".join(p for p in parts if p))
+    return lines

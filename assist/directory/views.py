@@ -6,6 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
+from assist import audit
 from assist.auth.decorators import current_actor, role_required
 from assist.directory import services
 from assist.directory.forms import AuthorityForm, OrganisationForm
@@ -31,8 +32,17 @@ def organisation(org_id: int) -> str:
     org = db.session.get(ExpertOrganisation, org_id)
     if org is None or not can_view_organisation(org):
         abort(404)
+    changes = (
+        [e for e in audit.history(org) if e.action in ("create", "update")]
+        if current_user.role in PROGRAMME_ROLES or current_user.organisation_id == org.id
+        else []
+    )
     return render_template(
-        "directory/organisation.html", org=org, fields=services.PROFILE_TERM_FIELDS
+        "directory/organisation.html",
+        org=org,
+        fields=services.PROFILE_TERM_FIELDS,
+        can_edit=services.can_edit_profile(current_user, org),
+        changes=changes,
     )
 
 
@@ -78,10 +88,14 @@ def organisations() -> str:
 
 
 @bp.route("/admin/organisations/new", methods=["GET", "POST"])
-@bp.route("/admin/organisations/<int:org_id>/edit", methods=["GET", "POST"])
-@role_required(Role.ADMIN)
+@bp.route("/organisations/<int:org_id>/edit", methods=["GET", "POST"])
+@login_required
 def edit_organisation(org_id: int | None = None) -> str | Response | tuple[str, int]:
     org = db.get_or_404(ExpertOrganisation, org_id) if org_id else None
+    if org is None and current_user.role != Role.ADMIN:
+        abort(403)
+    if org is not None and not services.can_edit_profile(current_user, org):
+        abort(404 if current_user.role != Role.ADMIN and not can_view_organisation(org) else 403)
     form = OrganisationForm(obj=org)
     if request.method == "GET" and org:
         for name, kind in services.PROFILE_TERM_FIELDS.items():

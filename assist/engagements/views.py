@@ -9,6 +9,7 @@ from werkzeug.wrappers import Response
 
 from assist import audit
 from assist.auth.decorators import current_actor, role_required
+from assist.delivery.context import delivery_context
 from assist.directory.models import ExpertOrganisation, LocalAuthority
 from assist.engagements import policy, queries, services
 from assist.engagements.allocation import suggest_allocation
@@ -105,6 +106,7 @@ def detail(engagement_id: int) -> str:
     engagement = queries.get_engagement_or_404(current_user, engagement_id)
     return render_template(
         "engagements/detail.html",
+        **delivery_context(current_actor(), engagement),
         engagement=engagement,
         req=engagement.request,
         kinds=REQUEST_TERM_FIELDS.values(),

@@ -78,12 +78,6 @@ _OFFENCE = re.compile(
     r"dömd|intagen)\b",
     re.I,
 )
-# Two or three capitalised words (with common particles): a personal name's shape.
-_NAME = re.compile(
-    r"\b([A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]{1,20}(?:[-'][A-ZÀ-ÖØ-Þ]?[a-zß-öø-ÿ]+)?"
-    r"(?:\s+(?:van|der|den|de|del|la|le|el|al|ben|bin|von|du|da|dos|ter|ten))*"
-    r"\s+[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]{1,20}(?:[-'][A-ZÀ-ÖØ-Þ]?[a-zß-öø-ÿ]+)?)\b"
-)
 # Capitalised words that are places, institutions and roles, never a person's name.
 _NOT_NAMES = frozenset(
     """
@@ -104,6 +98,15 @@ _NOT_NAMES = frozenset(
     """.split()
 )
 _NAME_WINDOW = 60  # characters between a name and an offence word
+# A title before one capitalised word is a name too ("Mr Benali", "Sra. García").
+_HONORIFIC = re.compile(
+    r"\b(?:Mr|Mrs|Ms|Miss|Dr|Sr|Sra|Srta|Señor|Señora|Mme|Mlle|Monsieur|Madame|Dhr|Mevr|"
+    r"Meneer|Mevrouw|Herr|Frau|Hr|Fr)\.?\s+[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]{1,20}"
+)
+_CAPITALISED_RUN = re.compile(
+    r"[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ'-]+(?:\s+(?:(?:van|der|den|de|del|la|le|el|al|ben|bin|von|du|da|dos|"
+    r"ter|ten)\s+)*[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ'-]+)+"
+)
 
 
 def _excerpt(text: str, start: int, end: int) -> str:
@@ -111,9 +114,32 @@ def _excerpt(text: str, start: int, end: int) -> str:
     return snippet if len(snippet) <= 60 else snippet[:57] + "…"
 
 
-def _looks_like_name(candidate: str) -> bool:
-    words = [w for w in re.split(r"[\s-]+", candidate) if w and w[0].isupper()]
-    return len(words) >= 2 and not any(w.lower() in _NOT_NAMES for w in words)
+def _name_candidates(text: str) -> list[tuple[int, int, str]]:
+    """Spans that look like a person's name: two capitalised words in a row that are not
+    places, institutions or titles, or a title followed by a capitalised word."""
+    found = [(m.start(), m.end(), m.group(0)) for m in _HONORIFIC.finditer(text)]
+    for run in _CAPITALISED_RUN.finditer(text):
+        words = list(re.finditer(r"\S+", run.group(0)))
+        previous = None
+        for w in words:
+            token = w.group(0)
+            if not token[0].isupper() or token.lower().strip(".,;:") in _NOT_NAMES:
+                if not token[0].isupper():
+                    continue  # a particle (van, de, …) keeps the run going
+                previous = None
+                continue
+            if previous is not None:
+                start = run.start() + previous.start()
+                end = run.start() + w.end()
+                found.append((start, end, text[start:end]))
+            previous = w
+    merged: list[tuple[int, int, str]] = []
+    for start, end, _ in sorted(found):
+        if merged and start <= merged[-1][1]:
+            start = merged[-1][0]
+            end = max(end, merged.pop()[1])
+        merged.append((start, end, text[start:end]))
+    return merged
 
 
 def screen(text: str) -> list[Finding]:
@@ -179,12 +205,9 @@ def screen(text: str) -> list[Finding]:
         )
     offences = [m.span() for m in _OFFENCE.finditer(text)]
     if offences:
-        for m in _NAME.finditer(text):
-            name = m.group(1)
-            if not _looks_like_name(name):
-                continue
+        for start, end, name in _name_candidates(text):
             near = any(
-                s - _NAME_WINDOW <= m.end() and m.start() <= e + _NAME_WINDOW for s, e in offences
+                s - _NAME_WINDOW <= end and start <= e + _NAME_WINDOW for s, e in offences
             )
             if near:
                 findings.append(

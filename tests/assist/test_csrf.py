@@ -51,6 +51,8 @@ def test_every_post_route_refuses_a_missing_token(app, csrf_client) -> None:
         "engagement_id": 1,
         "conflict_id": 1,
         "token_id": 1,
+        "activity_id": 1,
+        "attachment_id": 1,
     }
     rules = state_changing_rules(app)
     assert len(rules) >= 8

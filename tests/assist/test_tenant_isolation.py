@@ -10,6 +10,7 @@ import pytest
 from flask import Flask
 
 from assist.auth.models import ApiToken
+from assist.delivery.models import Activity
 from assist.engagements.models import ConflictOfInterest, Engagement
 from assist.extensions import db
 from assist.notifications.models import Notification
@@ -50,7 +51,10 @@ def world(app):
     )
     note = Notification(user=owner, message=SECRET, link=f"/requests/{req.id}")
     token = ApiToken(user=owner, name=SECRET[:50], token_hash="0" * 64, prefix="pa_test")
-    db.session.add_all([engagement, conflict, note, token])
+    activity = Activity(
+        engagement=engagement, format="training", topic=SECRET[:60], created_by=expert_x
+    )
+    db.session.add_all([engagement, conflict, note, token, activity])
     db.session.flush()
     ids = {
         "request_id": (req.id, owner),
@@ -59,6 +63,7 @@ def world(app):
         "conflict_id": (conflict.id, staff),
         "notification_id": (note.id, owner),
         "token_id": (token.id, owner),
+        "activity_id": (activity.id, expert_x),
         "authority_id": (authority_a.id, admin),
         "user_id": (owner.id, admin),
     }
@@ -96,6 +101,9 @@ def test_insiders_reach_every_swept_page(app, client, login_as, world) -> None:
     for rule in id_rules(app):
         if "GET" not in rule.methods:
             continue
+        unknown = [a for a in rule.arguments if a not in ids and a not in OTHER_ARGS]
+        if unknown:
+            pytest.fail(f"route {rule.rule} takes {unknown}: map it in this test")
         owner = next(ids[a][1] for a in rule.arguments if a in ids)
         url = build_url(app, rule, ids)
         # Staff-only pages (admin, ranking) refuse the owner: then the admin must get in.

@@ -10,9 +10,9 @@ from assist.roles import Role
 from assist.workflow import (
     ACTIVITIES,
     ENGAGEMENTS,
-    ActivityStatus,
     MACHINES,
     REQUESTS,
+    ActivityStatus,
     EngagementStatus,
     GuardContext,
     InvalidTransition,

@@ -36,7 +36,7 @@ def test_admin_creates_and_edits_an_organisation_profile(app, login_as) -> None:
     assert org.codes(TermKind.THEME) == ["exit_mentoring", "family_network_support"]
     assert org.codes(TermKind.COUNTRY) == ["AT", "DE"]
     response = client.post(
-        f"/admin/organisations/{org.id}/edit",
+        f"/organisations/{org.id}/edit",
         data={**ORG_FORM, "capacity": "4", "themes": ["exit_mentoring"]},
     )
     assert response.status_code == 302
@@ -175,3 +175,18 @@ def test_taxonomy_sync_is_idempotent_and_retires_removed_codes(app, tmp_path) ->
     from assist.directory.queries import active_terms
 
     assert len(active_terms(TermKind.THEME)) == 18
+
+
+def test_experts_keep_their_own_profile_and_staff_see_what_changed(app, login_as) -> None:
+    org = make_organisation("Own Org", capacity=2)
+    expert = make_user(Role.EXPERT, organisation=org)
+    client = login_as(expert)
+    form = {**ORG_FORM, "name": "Renamed by expert", "capacity": "3", "themes": ["housing"]}
+    assert client.post(f"/organisations/{org.id}/edit", data=form).status_code == 302
+    db.session.refresh(org)
+    assert org.capacity == 3 and org.name == "Own Org"  # the name stays Efus's call
+    assert org.codes(TermKind.THEME) == ["housing"]
+    other = make_organisation()
+    assert client.post(f"/organisations/{other.id}/edit", data=form).status_code == 404
+    page = login_as(make_user(Role.STAFF)).get(f"/organisations/{org.id}").get_data(as_text=True)
+    assert "capacity 2 → 3" in page and "themes + Housing" in page

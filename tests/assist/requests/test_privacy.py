@@ -63,3 +63,17 @@ def test_message_explains_and_advises() -> None:
     message = finding.message()
     assert "ana@example.org" in message
     assert "Remove it" in message
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Mr Ahmed Benali, convicted in 2017, attended.",
+        "Mr Benali was convicted in 2017.",
+        "Sra. Martínez fue condenada por enaltecimiento.",
+        "El tribunal condenó a Juan García Pérez por enaltecimiento.",
+    ],
+)
+def test_titles_and_long_names_next_to_offences_are_caught(text: str) -> None:
+    kinds = [f.kind for f in screen(text)]
+    assert kinds.count("a person's name next to an offence") == 1
