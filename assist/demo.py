@@ -347,6 +347,7 @@ REQUESTS = [
     },
 ]
 
+ADMIN_EMAIL = "admin@assist.example"
 DEMO_USERS = [
     ("official@assist.example", "Lucía Martín (demo)", Role.CITY_OFFICIAL, "Málaga", None),
     (
@@ -364,7 +365,8 @@ DEMO_USERS = [
         None,
         "Violence Prevention Network",
     ),
-    ("admin@assist.example", "Administrator (demo)", Role.ADMIN, None, None),
+    (ADMIN_EMAIL, "Administrator (demo)", Role.ADMIN, None, None),
+    ("expert.fryshuset@assist.example", "Exit coach (demo)", Role.EXPERT, None, "Fryshuset"),
 ]
 
 
@@ -383,13 +385,11 @@ def seed(password: str) -> dict[str, int]:
             )
             added["authorities"] += 1
     db.session.flush()
-    admin = db.session.scalar(sa.select(User).where(User.email == DEMO_USERS[-1][0]))
+    admin = db.session.scalar(sa.select(User).where(User.email == ADMIN_EMAIL))
     if admin is None:
         admin = auth_services.create_user(
             None,
-            auth_services.UserData(
-                email=DEMO_USERS[-1][0], name=DEMO_USERS[-1][1], role=Role.ADMIN
-            ),
+            auth_services.UserData(email=ADMIN_EMAIL, name="Administrator (demo)", role=Role.ADMIN),
             password,
         )
         added["users"] += 1
@@ -443,7 +443,81 @@ def seed(password: str) -> dict[str, int]:
         if item.get("withdraw"):
             request_services.withdraw_request(req, author, item["withdraw"])
         added["requests"] += 1
+    if added["requests"]:
+        _demo_workflow()
     return added
+
+
+def _request(title: str) -> AssistanceRequest:
+    return db.session.scalars(
+        sa.select(AssistanceRequest).where(AssistanceRequest.title == title)
+    ).one()
+
+
+def _user(email: str) -> User:
+    return db.session.scalars(sa.select(User).where(User.email == email)).one()
+
+
+def _demo_workflow() -> None:
+    """Move some demo requests along, through the services, so every page has something to show:
+    one request in review, one waiting in matching, and one delivered and closed engagement."""
+    from datetime import date, timedelta
+
+    from assist.delivery import services as delivery
+    from assist.engagements import services as engagements
+
+    staff = _user("staff@assist.example")
+    catalonia = _request("Risk management and information transfer protocol")
+    request_services.transition_request(catalonia, staff, "start_review")
+    bagnolet = _request("Insertion professionnelle des jeunes sortant de détention")
+    for action in ("start_review", "start_matching"):
+        request_services.transition_request(bagnolet, staff, action)
+    rotterdam = _request("Involving families in aftercare")
+    for action in ("start_review", "start_matching"):
+        request_services.transition_request(rotterdam, staff, action)
+    fryshuset = _by_name(ExpertOrganisation, "Fryshuset")
+    engagement = engagements.propose_match(
+        rotterdam,
+        staff,
+        engagements.Proposal(
+            organisation_id=fryshuset,
+            comment="Start with a study visit to Exit in Stockholm, then a training at home.",
+            reason="Family counselling is at the heart of Exit's work with leavers.",
+        ),
+    )
+    engagements.transition_engagement(engagement, staff, "approve")
+    coach = _user("expert.fryshuset@assist.example")
+    city = _user("official.rotterdam@assist.example")
+    engagements.transition_engagement(engagement, coach, "accept")
+    visit = delivery.plan_activity(
+        engagement,
+        coach,
+        delivery.PlanData(
+            format="study_visit",
+            topic="Study visit to Exit: working with families of leavers",
+            place="Stockholm",
+            intended_audience="Case managers and a probation officer",
+        ),
+    )
+    engagements.transition_engagement(engagement, city, "confirm_plan")
+    delivery.record_activity(
+        visit,
+        coach,
+        delivery.RecordData(
+            delivered_on=date.today() - timedelta(days=20),
+            duration_hours=12,
+            participants={"municipal_staff": 4, "probation": 1, "social_services": 2},
+            summary="Two days with Exit's family counsellors: how relatives are contacted, "
+            "counselled and involved in a leaver's plan; role plays on first conversations.",
+            outcomes="An outline for a family-involvement step in Rotterdam's aftercare, "
+            "to be tested with the probation service.",
+            follow_up="The city drafts the step by next quarter; Exit reviews the draft remotely.",
+        ),
+    )
+    engagements.transition_engagement(engagement, coach, "finish_delivery")
+    delivery.transition_activity(visit, city, "confirm")
+    delivery.rate_engagement(engagement, city, 5, "Very concrete; the role plays helped most.")
+    engagements.transition_engagement(engagement, staff, "close")
 
 
 def _demo_official(authority: str, password: str) -> User:
