@@ -13,6 +13,7 @@ from werkzeug.routing import IntegerConverter, Map
 
 from assist.config import load_config
 from assist.extensions import csrf, db, limiter, login_manager, migrate
+from assist.observability import register_request_logging
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -46,6 +47,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_security_headers(app)
     register_template_helpers(app)
     register_cli(app)
+    register_request_logging(app)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     return app
 

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Blueprint, redirect, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
+from assist.observability import readiness
 from assist.roles import Role
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 bp = Blueprint("main", __name__)
 
@@ -23,4 +28,12 @@ def home() -> Response:
 
 @bp.get("/healthz")
 def healthz() -> dict[str, str]:
+    """The process is up (for the load balancer's liveness check)."""
     return {"status": "ok"}
+
+
+@bp.get("/readyz")
+def readyz() -> tuple[dict[str, str], int]:
+    """The database answers and is at the code's migration head (readiness check)."""
+    ready, reason = readiness(MIGRATIONS)
+    return {"status": "ready" if ready else "not ready", "reason": reason}, 200 if ready else 503
