@@ -95,3 +95,24 @@ def rebuild_index() -> None:
 
 
 commands = (*commands, rebuild_index)
+
+
+@click.command("apply-retention")
+@click.option(
+    "--days",
+    type=click.IntRange(min=30),
+    help="Anonymise closed requests unchanged for this many days (default: RETENTION_DAYS).",
+)
+def apply_retention(days: int | None) -> None:
+    """Anonymise closed requests past the retention period: free text removed, statistics kept."""
+    from flask import current_app
+
+    from assist.dataprotection import apply_retention as run
+
+    days = days or int(current_app.config.get("RETENTION_DAYS", 730))
+    count = run(days)
+    db.session.commit()
+    click.echo(f"Anonymised {count} closed request(s) unchanged for more than {days} days.")
+
+
+commands = (*commands, apply_retention)

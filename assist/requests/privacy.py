@@ -206,9 +206,7 @@ def screen(text: str) -> list[Finding]:
     offences = [m.span() for m in _OFFENCE.finditer(text)]
     if offences:
         for start, end, name in _name_candidates(text):
-            near = any(
-                s - _NAME_WINDOW <= end and start <= e + _NAME_WINDOW for s, e in offences
-            )
+            near = any(s - _NAME_WINDOW <= end and start <= e + _NAME_WINDOW for s, e in offences)
             if near:
                 findings.append(
                     Finding(

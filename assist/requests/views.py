@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from assist import audit
 from assist.auth.decorators import current_actor, role_required
+from assist.dataprotection import export_request
 from assist.db import utcnow
 from assist.directory.models import TermKind
 from assist.directory.queries import term_choices
@@ -119,6 +130,21 @@ def detail(request_id: int) -> str:
         transition_form=TransitionForm(),
         kinds=services.REQUEST_TERM_FIELDS,
     )
+
+
+@bp.get("/<int:request_id>/export.json")
+@login_required
+def export(request_id: int) -> Response:
+    """Everything stored about this request (for the city's records or an access request)."""
+    req = get_request_or_404(current_user, request_id)
+    if not (
+        current_user.role in (Role.STAFF, Role.ADMIN) or policy.is_own_authority(current_user, req)
+    ):
+        abort(403)
+    response = jsonify(export_request(req, current_actor()))
+    response.headers["Content-Disposition"] = f'attachment; filename="request-{req.id}.json"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.route("/<int:request_id>/edit", methods=["GET", "POST"])
