@@ -32,7 +32,7 @@ class RequestStatus(StrEnum):
 
     @property
     def label(self) -> str:
-        return _LABELS[self]
+        return _REQUEST_LABELS[self]
 
 
 class EngagementStatus(StrEnum):
@@ -48,10 +48,12 @@ class EngagementStatus(StrEnum):
 
     @property
     def label(self) -> str:
-        return _LABELS[self]
+        return _ENGAGEMENT_LABELS[self]
 
 
-_LABELS: dict[StrEnum, str] = {
+# One dict per enum: StrEnum members of different enums with the same value are equal
+# (and hash alike), so a shared dict would let one label overwrite another.
+_REQUEST_LABELS = {
     RequestStatus.DRAFT: "Draft",
     RequestStatus.SUBMITTED: "Submitted",
     RequestStatus.IN_REVIEW: "In review",
@@ -61,6 +63,8 @@ _LABELS: dict[StrEnum, str] = {
     RequestStatus.COMPLETED: "Completed",
     RequestStatus.DECLINED: "Declined",
     RequestStatus.WITHDRAWN: "Withdrawn",
+}
+_ENGAGEMENT_LABELS = {
     EngagementStatus.PROPOSED: "Proposed",
     EngagementStatus.APPROVED: "Approved, awaiting the expert",
     EngagementStatus.ACCEPTED: "Accepted by the expert",
@@ -402,18 +406,16 @@ class ActivityStatus(StrEnum):
 
     @property
     def label(self) -> str:
-        return _LABELS[self]
+        return _ACTIVITY_LABELS[self]
 
 
-_LABELS.update(
-    {
-        ActivityStatus.PLANNED: "Planned",
-        ActivityStatus.DELIVERED: "Delivered, awaiting the city's confirmation",
-        ActivityStatus.CONFIRMED: "Confirmed by the city",
-        ActivityStatus.DISPUTED: "Disputed by the city",
-        ActivityStatus.CANCELLED: "Cancelled",
-    }
-)
+_ACTIVITY_LABELS = {
+    ActivityStatus.PLANNED: "Planned",
+    ActivityStatus.DELIVERED: "Delivered, awaiting the city's confirmation",
+    ActivityStatus.CONFIRMED: "Confirmed by the city",
+    ActivityStatus.DISPUTED: "Disputed by the city",
+    ActivityStatus.CANCELLED: "Cancelled",
+}
 
 #: Engagement states in which activities can be planned or recorded.
 ACTIVITY_OPEN_ENGAGEMENT_STATES = frozenset(

@@ -156,3 +156,12 @@ def test_delivery_guards_explain_what_is_missing() -> None:
         ENGAGEMENTS.find(E.DELIVERED, "close", Role.STAFF, unrated)
     done = GuardContext(actor_id=1, activities={"confirmed": 2}, has_feedback=True)
     assert ENGAGEMENTS.find(E.DELIVERED, "close", Role.STAFF, done).target == E.CLOSED
+
+
+def test_each_enum_keeps_its_own_labels() -> None:
+    """Members of different enums share values ("declined", "delivered"): labels must not mix."""
+    assert R.DECLINED.label == "Declined"
+    assert E.DECLINED.label == "Declined by the expert"
+    assert E.DELIVERED.label == "Delivered"
+    assert A.DELIVERED.label == "Delivered, awaiting the city's confirmation"
+    assert E.PLANNED.label == "Activities planned" and A.PLANNED.label == "Planned"
