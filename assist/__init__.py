@@ -42,12 +42,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.from_mapping(load_config(Path(app.instance_path), test_config))
+    register_request_logging(app)  # first, so every response is logged, refusals included
     register_extensions(app)
     register_blueprints(app)
     register_security_headers(app)
     register_template_helpers(app)
     register_cli(app)
-    register_request_logging(app)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     return app
 
@@ -79,11 +79,10 @@ def register_extensions(app: Flask) -> None:
         if db.engine.dialect.name == "sqlite":
             _configure_sqlite(db.engine)
 
-    from assist.auth.models import User
+    from assist.auth.views import load_user
 
-    @login_manager.user_loader
-    def load_user(session_token: str) -> User | None:
-        return db.session.scalar(sa.select(User).where(User.session_token == session_token))
+    # A cookie is good only with an open, unexpired session row (assist/auth/sessions.py).
+    login_manager.user_loader(load_user)
 
 
 def _configure_sqlite(engine: sa.Engine) -> None:

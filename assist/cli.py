@@ -109,7 +109,7 @@ def apply_retention(days: int | None) -> None:
 
     from assist.dataprotection import apply_retention as run
 
-    days = days or int(current_app.config.get("RETENTION_DAYS", 730))
+    days = days or current_app.config["RETENTION_DAYS"]
     count = run(days)
     db.session.commit()
     click.echo(f"Anonymised {count} closed request(s) unchanged for more than {days} days.")

@@ -61,6 +61,7 @@ def load_config(
         raise ConfigError(f"ASSIST_ENV must be 'development' or 'production', not {env!r}.")
     development = env == "development"
     redis_url = os.environ.get("REDIS_URL", "").strip()
+    max_attachment = int(os.environ.get("MAX_ATTACHMENT_BYTES", 10 * 1024 * 1024))
     config: dict[str, object] = {
         "ASSIST_ENV": env,
         "SECRET_KEY": overrides.get("SECRET_KEY") or _secret_key(instance_path, development),
@@ -76,7 +77,10 @@ def load_config(
         "PERMANENT_SESSION_LIFETIME": timedelta(hours=8),
         # A form left open over lunch must still save: the CSRF token lives as long as the session.
         "WTF_CSRF_TIME_LIMIT": None,
-        "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", 2 * 1024 * 1024)),
+        # Room for one attachment of MAX_ATTACHMENT_BYTES plus the form around it.
+        "MAX_CONTENT_LENGTH": int(
+            os.environ.get("MAX_CONTENT_LENGTH", max(2 * 1024 * 1024, max_attachment + 1024 * 1024))
+        ),
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_KEY_PREFIX": os.environ.get("RATELIMIT_KEY_PREFIX", "assist"),
         "RATELIMIT_HEADERS_ENABLED": True,
@@ -93,7 +97,31 @@ def load_config(
         "MAIL_FROM": os.environ.get("MAIL_FROM", "PREPARE Assist <no-reply@localhost>"),
         "PUBLIC_URL": os.environ.get("PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
         "MAIL_MAX_ATTEMPTS": int(os.environ.get("MAIL_MAX_ATTEMPTS", 5)),
+        # Activity attachments: stored outside static/, served only after a permission check.
+        "ATTACHMENT_DIR": os.environ.get("ATTACHMENT_DIR", "").strip()
+        or str(instance_path / "attachments"),
+        "MAX_ATTACHMENT_BYTES": max_attachment,
+        # Accounts: server-side sessions, the second factor, reset and invitation links.
+        "SESSION_IDLE_MINUTES": int(os.environ.get("SESSION_IDLE_MINUTES", 30)),
+        "SESSION_MAX_HOURS": int(os.environ.get("SESSION_MAX_HOURS", 12)),
+        "TOTP_ISSUER": os.environ.get("TOTP_ISSUER", "PREPARE Assist"),
+        "SECOND_FACTOR_LIMIT_PER_ACCOUNT": os.environ.get(
+            "SECOND_FACTOR_LIMIT_PER_ACCOUNT", "5 per 15 minutes"
+        ),
+        "ACCOUNT_ACTION_LIMIT": os.environ.get("ACCOUNT_ACTION_LIMIT", "30 per 15 minutes"),
+        "PASSWORD_RESET_LIMIT_PER_ADDRESS": os.environ.get(
+            "PASSWORD_RESET_LIMIT_PER_ADDRESS", "10 per hour"
+        ),
+        "PASSWORD_RESET_LIMIT_PER_EMAIL": os.environ.get(
+            "PASSWORD_RESET_LIMIT_PER_EMAIL", "3 per hour"
+        ),
+        "PASSWORD_RESET_MINUTES": int(os.environ.get("PASSWORD_RESET_MINUTES", 60)),
+        "INVITATION_DAYS": int(os.environ.get("INVITATION_DAYS", 7)),
+        # The forgot-password answer takes at least this long, found or not (no timing oracle).
+        "FORGOT_PASSWORD_MIN_SECONDS": float(os.environ.get("FORGOT_PASSWORD_MIN_SECONDS", 0.5)),
         "PER_PAGE": int(os.environ.get("PER_PAGE", 20)),
+        # Closed requests unchanged for this many days are anonymised by `flask apply-retention`.
+        "RETENTION_DAYS": int(os.environ.get("RETENTION_DAYS", 730)),
         # Four-eyes rule: a match must be approved by someone other than its proposer.
         "FOUR_EYES": _flag("FOUR_EYES"),
     }

@@ -179,8 +179,13 @@ def login_as(client: FlaskClient) -> Callable[[User], FlaskClient]:
     """Sign a user in on the test client without going through the (throttled) form."""
 
     def _login(user: User) -> FlaskClient:
+        # A server-side session row that has passed the second factor, as after a full sign-in.
+        from assist.auth.sessions import start_session
+
+        _, token = start_session(user, user_agent="pytest", second_factor=True)
         with client.session_transaction() as session:
             session["_user_id"] = user.session_token
+            session["_sid"] = token
             session["_fresh"] = True
         return client
 

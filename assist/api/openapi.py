@@ -8,7 +8,7 @@ from typing import Any
 from assist.api import schemas
 from assist.api.queries import MAX_ID
 from assist.requests.services import REQUEST_TERM_FIELDS
-from assist.workflow import EngagementStatus, RequestStatus
+from assist.workflow import ActivityStatus, EngagementStatus, RequestStatus
 
 DESCRIPTION = """\
 The JSON API of PREPARE Assist. It calls the same services, queries and permission rules as the
@@ -23,11 +23,18 @@ answers 401 with a `WWW-Authenticate: Bearer` header.
 **Tenancy.** Objects of another local authority or expert organisation answer 404, exactly as if
 they did not exist.
 
-**Concurrency.** Every request and engagement carries a `version`. Writes send the version they
-read; when the object changed meanwhile the answer is 409 and nothing is changed.
+**Concurrency.** Every request, engagement and activity carries a `version`. Writes send the
+version they read; when the object changed meanwhile the answer is 409 and nothing is changed.
 
 **Workflow.** `allowed_actions` lists what the caller may do now; transitions outside the
 workflow table answer 409 (`invalid_transition`).
+
+**Activities** of an engagement are planned by either side once the expert organisation has
+accepted (`POST /api/v1/engagements/{id}/activities`), recorded as delivered by the expert
+organisation and confirmed or disputed by the city (`POST /api/v1/activities/{id}/transitions`
+with `action` `record` and the delivery details, or `confirm`, `dispute` with a `comment`,
+`cancel`). Participants are counts per professional group, never names. Attachments are listed
+with their metadata; they are downloaded from the engagement page, not through the API.
 
 **Expert directory** (`GET /api/v1/experts`): Efus staff and administrators see every
 organisation (active or not) with its full profile, capacity and current load; an expert sees
@@ -124,8 +131,86 @@ ENGAGEMENT = _object(
         "updated_at": DATETIME,
         "version": INTEGER,
         "allowed_actions": {"type": "array", "items": _ref("Action")},
+        "activities_count": {"type": "integer", "description": "Activities in any status."},
+        "feedback": {
+            **_nullable(
+                _object(
+                    {
+                        "rating": {"type": "integer", "minimum": 1, "maximum": 5},
+                        "comment": STRING,
+                        "created_at": DATETIME,
+                    }
+                )
+            ),
+            "description": "The city's rating once the activities are done, else null.",
+        },
     }
 )
+
+DATE = {"type": "string", "format": "date"}
+ATTACHMENT = _object(
+    {
+        "id": INTEGER,
+        "filename": STRING,
+        "content_type": STRING,
+        "size": {"type": "integer", "description": "Bytes."},
+        "sha256": STRING,
+        "created_at": DATETIME,
+    }
+)
+ACTIVITY = _object(
+    {
+        "id": INTEGER,
+        "engagement_id": INTEGER,
+        "status": {"type": "string", "enum": [s.value for s in ActivityStatus]},
+        "status_label": STRING,
+        "format": STRING,
+        "topic": STRING,
+        "planned_start": _nullable(DATE),
+        "planned_end": _nullable(DATE),
+        "place": STRING,
+        "is_remote": {"type": "boolean"},
+        "intended_audience": STRING,
+        "delivered_on": _nullable(DATE),
+        "duration_hours": {"type": ["number", "null"]},
+        "participants": {
+            "type": "object",
+            "additionalProperties": INTEGER,
+            "description": "Participant group code -> count (counts only, never names).",
+        },
+        "participants_total": _nullable(INTEGER),
+        "summary": STRING,
+        "outcomes": STRING,
+        "follow_up": STRING,
+        "created_by": _object({"name": STRING}),
+        "recorded_by": _nullable(_object({"name": STRING})),
+        "created_at": DATETIME,
+        "updated_at": DATETIME,
+        "recorded_at": _nullable(DATETIME),
+        "confirmed_at": _nullable(DATETIME),
+        "attachments": {"type": "array", "items": _ref("Attachment")},
+        "version": INTEGER,
+        "allowed_actions": {"type": "array", "items": _ref("Action")},
+    }
+)
+
+_FIGURES = {"type": "object", "additionalProperties": True}
+REPORT_SUMMARY = {
+    **_object(
+        {
+            "period": _object({"start": DATE, "end": DATE}),
+            "requests": _FIGURES,
+            "timing": _FIGURES,
+            "activities": _FIGURES,
+            "participants": _FIGURES,
+        }
+    ),
+    "description": (
+        "The same figures as the reports page. Without `start`/`end` the period is the twelve "
+        "months up to today (a missing start is twelve months before the end); dates from "
+        "2000-01-01 to 2100-12-31, both included. Participants are counts, never names."
+    ),
+}
 
 MATCH = _object(
     {
@@ -279,6 +364,7 @@ def _operation(
 PAGING = [_query("page"), _query("per_page")]
 REQUEST_ID = _path("request_id")
 ENGAGEMENT_ID = _path("engagement_id")
+ACTIVITY_ID = _path("activity_id")
 
 PATHS: dict[str, dict[str, Any]] = {
     "/api/v1/openapi.json": {
@@ -400,6 +486,51 @@ PATHS: dict[str, dict[str, Any]] = {
             parameters=[ENGAGEMENT_ID],
         ),
     },
+    "/api/v1/engagements/{engagement_id}/activities": {
+        "get": _operation(
+            "list_activities",
+            "The engagement's activities, oldest first",
+            ("200", "The activities", "ActivityList"),
+            "404",
+            parameters=[ENGAGEMENT_ID],
+        ),
+        "post": _operation(
+            "plan_activity",
+            "Plan an activity (the expert organisation or the city, once accepted)",
+            ("201", "The planned activity", "Activity"),
+            "403 404 409",
+            parameters=[ENGAGEMENT_ID],
+            body="ActivityPlan",
+        ),
+    },
+    "/api/v1/activities/{activity_id}": {
+        "get": _operation(
+            "get_activity",
+            "One activity",
+            ("200", "The activity", "Activity"),
+            "404",
+            parameters=[ACTIVITY_ID],
+        ),
+    },
+    "/api/v1/activities/{activity_id}/transitions": {
+        "post": _operation(
+            "transition_activity",
+            "Record (with the delivery details), confirm, dispute or cancel an activity",
+            ("200", "The activity after the action", "Activity"),
+            "403 404 409",
+            parameters=[ACTIVITY_ID],
+            body="ActivityTransition",
+        ),
+    },
+    "/api/v1/reports/summary": {
+        "get": _operation(
+            "reports_summary",
+            "Programme figures for a period (Efus staff and administrators)",
+            ("200", "The figures", "ReportSummary"),
+            "400 403",
+            parameters=[_query("start"), _query("end")],
+        ),
+    },
     "/api/v1/experts": {
         "get": _operation(
             "list_experts",
@@ -431,6 +562,10 @@ OPENAPI: dict[str, Any] = {
             "RequestPage": _page_of("Request"),
             "Engagement": ENGAGEMENT,
             "EngagementPage": _page_of("Engagement"),
+            "Activity": ACTIVITY,
+            "ActivityList": _object({"items": {"type": "array", "items": _ref("Activity")}}),
+            "Attachment": ATTACHMENT,
+            "ReportSummary": REPORT_SUMMARY,
             "Match": MATCH,
             "MatchList": _object(
                 {
@@ -456,6 +591,16 @@ OPENAPI: dict[str, Any] = {
             ),
             "EngagementTransition": schemas.object_schema(
                 schemas.ENGAGEMENT_TRANSITION, "A workflow action on an engagement."
+            ),
+            "ActivityPlan": schemas.object_schema(
+                schemas.ACTIVITY_PLAN, "A new activity; `place` is required unless remote."
+            ),
+            "ActivityTransition": schemas.object_schema(
+                schemas.ACTIVITY_TRANSITION,
+                "A workflow action on an activity. With `record`, send `delivered_on`, "
+                "`duration_hours`, `participants` and `summary` (and optionally `outcomes`, "
+                "`follow_up`, a changed `format`, `place` or `is_remote`); the other actions "
+                "take only `comment` (required to dispute).",
             ),
             "Proposal": schemas.object_schema(
                 schemas.PROPOSAL, "Propose one expert organisation for the request."

@@ -8,6 +8,8 @@ from werkzeug.exceptions import NotFound
 from assist.api import policy
 from assist.api.policy import DirectoryView
 from assist.auth.models import ApiToken, User
+from assist.delivery import policy as delivery_policy
+from assist.delivery.models import Activity
 from assist.directory.models import ExpertOrganisation
 from assist.extensions import db
 
@@ -46,3 +48,11 @@ def visible_organisations(user: User) -> sa.Select[tuple[ExpertOrganisation]]:
     elif view == DirectoryView.PUBLIC:
         stmt = stmt.where(ExpertOrganisation.is_active)
     return stmt
+
+
+def get_activity_or_404(user: User, activity_id: int) -> Activity:
+    """The activity, or 404 when it does not exist or its engagement is not visible to the user."""
+    activity = db.session.get(Activity, activity_id) if 0 < activity_id <= MAX_ID else None
+    if activity is None or not delivery_policy.can_view(user, activity):
+        raise NotFound()
+    return activity

@@ -3,24 +3,27 @@ JSON Schemas the OpenAPI document shows for them (one source, so they cannot dri
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
 from assist.api.queries import MAX_ID
+from assist.delivery.services import LONG_TEXT_LIMIT, TEXT_LIMITS
 from assist.errors import ValidationFailed
 from assist.forms import clean_text
 from assist.requests.services import MAX_LENGTHS, REQUEST_TERM_FIELDS
-from assist.workflow import ENGAGEMENTS, REQUESTS, RequestStatus
+from assist.workflow import ACTIVITIES, ENGAGEMENTS, REQUESTS, RequestStatus
 
-Kind = Literal["text", "code", "integer", "date", "codes", "choice"]
+Kind = Literal["text", "code", "integer", "number", "boolean", "date", "codes", "counts", "choice"]
 
 CODE_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 _CODE = re.compile(CODE_PATTERN)
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 MAX_CODES = 50
+MAX_COUNT = 100000
 COMMENT_MAX_LENGTH = 2000
 
 
@@ -54,6 +57,17 @@ class Field:
             s = {"type": "string", "enum": list(self.choices)}
         elif self.kind == "integer":
             s = {"type": "integer", "minimum": self.minimum, "maximum": self.maximum}
+        elif self.kind == "number":
+            s = {"type": "number", "minimum": self.minimum, "maximum": self.maximum}
+        elif self.kind == "boolean":
+            s = {"type": "boolean"}
+        elif self.kind == "counts":
+            s = {
+                "type": "object",
+                "propertyNames": {"pattern": CODE_PATTERN},
+                "additionalProperties": {"type": "integer", "minimum": 0, "maximum": MAX_COUNT},
+                "maxProperties": MAX_CODES,
+            }
         elif self.kind == "date":
             s = {"type": "string", "format": "date"}
         else:
@@ -106,6 +120,32 @@ class Field:
             ):
                 return None, f"Must be between {self.minimum} and {self.maximum}."
             return value, None
+        if self.kind == "number":
+            if not isinstance(value, int | float) or isinstance(value, bool):
+                return None, "Must be a number."
+            if (isinstance(value, float) and not math.isfinite(value)) or (
+                (self.minimum is not None and value < self.minimum)
+                or (self.maximum is not None and value > self.maximum)
+            ):
+                return None, f"Must be between {self.minimum} and {self.maximum}."
+            return float(value), None
+        if self.kind == "boolean":
+            if not isinstance(value, bool):
+                return None, "Must be true or false."
+            return value, None
+        if self.kind == "counts":
+            if not isinstance(value, dict):
+                return None, "Must be an object of code: whole number."
+            if len(value) > MAX_CODES:
+                return None, f"At most {MAX_CODES} codes."
+            if not all(isinstance(k, str) and _CODE.fullmatch(k) for k in value):
+                return None, "Every key must be a code: 1 to 64 letters, digits, '_' or '-'."
+            if not all(
+                isinstance(n, int) and not isinstance(n, bool) and 0 <= n <= MAX_COUNT
+                for n in value.values()
+            ):
+                return None, f"Every count must be a whole number from 0 to {MAX_COUNT}."
+            return dict(value), None
         # codes
         if not isinstance(value, list):
             return None, "Must be a list of codes."
@@ -226,6 +266,40 @@ PROPOSAL: Body = {
     "version": Field("integer", "The request's version you read (optional).", **_MAX_ID_FIELD),
 }
 
+ACTIVITY_PLAN: Body = {
+    "format": Field("code", "The activity's format (a taxonomy code).", required=True),
+    "topic": Field("text", "What the activity is about.", required=True, max_length=200),
+    "planned_start": Field("date", "Planned first day.", nullable=True),
+    "planned_end": Field("date", "Planned last day.", nullable=True),
+    "place": Field(
+        "text", "Where it takes place (required unless remote).", max_length=TEXT_LIMITS["place"]
+    ),
+    "is_remote": Field("boolean", "Held online."),
+    "intended_audience": Field(
+        "text",
+        "Who it is for, as professional groups (never named people).",
+        max_length=TEXT_LIMITS["intended_audience"],
+    ),
+}
+
+#: Fields sent only with action "record": what was delivered.
+ACTIVITY_RECORD: Body = {
+    "delivered_on": Field("date", "The day it took place (not in the future)."),
+    "duration_hours": Field("number", "Duration in hours, more than 0.", minimum=0, maximum=200),
+    "participants": Field(
+        "counts", "Participants per professional group code: counts only, never names."
+    ),
+    "summary": Field(
+        "text", "What was done (no names of participants).", max_length=LONG_TEXT_LIMIT
+    ),
+    "outcomes": Field("text", "What came out of it.", max_length=LONG_TEXT_LIMIT),
+    "follow_up": Field("text", "Agreed next steps.", max_length=LONG_TEXT_LIMIT),
+    "format": Field("code", "The format actually delivered, if it changed."),
+    "place": Field("text", "The place, if it changed.", max_length=TEXT_LIMITS["place"]),
+    "is_remote": Field("boolean", "Whether it was held online, if that changed."),
+}
+ACTIVITY_TRANSITION: Body = {**_transition_body(ACTIVITIES.actions()), **ACTIVITY_RECORD}
+
 #: Query-string parameters, parsed from strings.
 QUERY: dict[str, Field] = {
     "page": Field("integer", "Page number, from 1.", minimum=1, maximum=100000),
@@ -235,6 +309,8 @@ QUERY: dict[str, Field] = {
     ),
     "theme": Field("code", "Only requests tagged with this theme code."),
     "k": Field("integer", "How many non-excluded matches to return.", minimum=1, maximum=100),
+    "start": Field("date", "First day of the period (YYYY-MM-DD), inclusive."),
+    "end": Field("date", "Last day of the period (YYYY-MM-DD), inclusive."),
 }
 
 

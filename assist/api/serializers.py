@@ -8,6 +8,8 @@ from typing import Any
 from assist.api.policy import DirectoryView
 from assist.audit import AuditEntry
 from assist.auth.models import User
+from assist.delivery import policy as delivery_policy
+from assist.delivery.models import Activity, Attachment
 from assist.directory.models import ExpertOrganisation, TermKind
 from assist.directory.services import PROFILE_TERM_FIELDS
 from assist.engagements import policy as engagement_policy
@@ -79,6 +81,59 @@ def engagement_json(engagement: Engagement, user: User) -> dict[str, Any]:
         "updated_at": _when(engagement.updated_at),
         "version": engagement.version,
         "allowed_actions": _actions(engagement_policy.allowed_transitions(user, engagement)),
+        "activities_count": len(engagement.activities),
+        "feedback": (
+            {
+                "rating": engagement.feedback.rating,
+                "comment": engagement.feedback.comment,
+                "created_at": _when(engagement.feedback.created_at),
+            }
+            if engagement.feedback
+            else None
+        ),
+    }
+
+
+def attachment_json(attachment: Attachment) -> dict[str, Any]:
+    return {
+        "id": attachment.id,
+        "filename": attachment.filename,
+        "content_type": attachment.content_type,
+        "size": attachment.size,
+        "sha256": attachment.sha256,
+        "created_at": _when(attachment.created_at),
+    }
+
+
+def activity_json(activity: Activity, user: User) -> dict[str, Any]:
+    return {
+        "id": activity.id,
+        "engagement_id": activity.engagement_id,
+        "status": activity.status.value,
+        "status_label": activity.status.label,
+        "format": activity.format,
+        "topic": activity.topic,
+        "planned_start": _when(activity.planned_start),
+        "planned_end": _when(activity.planned_end),
+        "place": activity.place,
+        "is_remote": activity.is_remote,
+        "intended_audience": activity.intended_audience,
+        "delivered_on": _when(activity.delivered_on),
+        "duration_hours": activity.duration_hours,
+        "participants": dict(activity.participants or {}),
+        "participants_total": activity.participants_total,
+        "summary": activity.summary,
+        "outcomes": activity.outcomes,
+        "follow_up": activity.follow_up,
+        "created_by": {"name": activity.created_by.name},
+        "recorded_by": {"name": activity.recorded_by.name} if activity.recorded_by else None,
+        "created_at": _when(activity.created_at),
+        "updated_at": _when(activity.updated_at),
+        "recorded_at": _when(activity.recorded_at),
+        "confirmed_at": _when(activity.confirmed_at),
+        "attachments": [attachment_json(a) for a in activity.attachments],
+        "version": activity.version,
+        "allowed_actions": _actions(delivery_policy.allowed_transitions(user, activity)),
     }
 
 

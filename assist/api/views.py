@@ -17,21 +17,27 @@ from assist.api import errors, schemas, serializers, tokens
 from assist.api import policy as api_policy
 from assist.api.errors import REFUSED_CHALLENGE, ApiError
 from assist.api.openapi import openapi_document
-from assist.api.queries import MAX_ID, visible_organisations
-from assist.api.schemas import parse_body, parse_query
+from assist.api.queries import MAX_ID, get_activity_or_404, visible_organisations
+from assist.api.schemas import BadQuery, parse_body, parse_query
 from assist.auth.models import User
 from assist.auth.services import normalise_email
+from assist.delivery import policy as delivery_policy
+from assist.delivery import services as delivery_services
 from assist.engagements import policy as engagement_policy
 from assist.engagements import queries as engagement_queries
 from assist.engagements import services as engagement_services
+from assist.engagements.models import Engagement
 from assist.engagements.ranking import rank_experts
 from assist.errors import DomainError, NotAllowed, ValidationFailed
 from assist.extensions import csrf, db, limiter
+from assist.reports import queries as report_queries
+from assist.reports.periods import PeriodError
 from assist.requests import policy as request_policy
 from assist.requests import services as request_services
 from assist.requests.models import AssistanceRequest
 from assist.requests.queries import get_request_or_404, visible_requests
 from assist.requests.services import REQUEST_TERM_FIELDS, RequestData
+from assist.roles import PROGRAMME_ROLES
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1", cli_group=None)
 # Bearer tokens are not sent by browsers on their own, so cross-site forgery does not apply.
@@ -42,6 +48,8 @@ errors.register(bp)
 ID = f"int(max={MAX_ID})"
 DEFAULT_MATCHES = 10
 MAX_PER_PAGE = 100
+#: JSON bodies stay small even though MAX_CONTENT_LENGTH leaves room for page uploads.
+MAX_BODY_BYTES = 2 * 1024 * 1024
 
 
 def _rate_key() -> str:
@@ -53,6 +61,12 @@ def _rate_key() -> str:
 
 
 limiter.limit(lambda: current_app.config["API_RATE_LIMIT"], key_func=_rate_key)(bp)
+
+
+@bp.before_request
+def _cap_body() -> None:
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    request.max_content_length = min(limit, MAX_BODY_BYTES) if limit else MAX_BODY_BYTES
 
 
 @bp.before_request
@@ -244,7 +258,9 @@ def request_history(request_id: int) -> Response:
 @bp.get("/engagements")
 def list_engagements() -> Response:
     user = actor()
-    stmt = engagement_queries.visible_engagements(user)
+    stmt = engagement_queries.visible_engagements(user).options(
+        sa.orm.selectinload(Engagement.activities), sa.orm.selectinload(Engagement.feedback)
+    )
     return _page(stmt, lambda e: serializers.engagement_json(e, user))
 
 
@@ -277,6 +293,77 @@ def engagement_history(engagement_id: int) -> Response:
     engagement = engagement_queries.get_engagement_or_404(user, engagement_id)
     entries = audit.history_for(user, engagement)
     return jsonify(items=[serializers.history_json(e) for e in entries])
+
+
+@bp.get(f"/engagements/<{ID}:engagement_id>/activities")
+def list_activities(engagement_id: int) -> Response:
+    user = actor()
+    engagement = engagement_queries.get_engagement_or_404(user, engagement_id)
+    visible = [a for a in engagement.activities if delivery_policy.can_view(user, a)]
+    return jsonify(items=[serializers.activity_json(a, user) for a in visible])
+
+
+@bp.post(f"/engagements/<{ID}:engagement_id>/activities")
+def plan_activity(engagement_id: int) -> tuple[Response, int, dict[str, str]]:
+    user = actor()
+    engagement = engagement_queries.get_engagement_or_404(user, engagement_id)
+    values = parse_body(schemas.ACTIVITY_PLAN, json_body())
+    activity = delivery_services.plan_activity(
+        engagement, user, delivery_services.PlanData(**values)
+    )
+    db.session.commit()
+    location = url_for("api.get_activity", activity_id=activity.id)
+    return jsonify(serializers.activity_json(activity, user)), 201, {"Location": location}
+
+
+@bp.get(f"/activities/<{ID}:activity_id>")
+def get_activity(activity_id: int) -> Response:
+    user = actor()
+    return jsonify(serializers.activity_json(get_activity_or_404(user, activity_id), user))
+
+
+@bp.post(f"/activities/<{ID}:activity_id>/transitions")
+def transition_activity(activity_id: int) -> Response:
+    user = actor()
+    activity = get_activity_or_404(user, activity_id)
+    values = parse_body(schemas.ACTIVITY_TRANSITION, json_body())
+    action, version = values.pop("action"), values.pop("version")
+    comment = values.pop("comment", "")
+    if action == "record":
+        missing = {
+            name: ["Required to record a delivered activity."]
+            for name in ("delivered_on", "duration_hours")
+            if name not in values
+        }
+        if missing:
+            raise ValidationFailed(missing, "The request body does not fit the schema.")
+        delivery_services.record_activity(
+            activity, user, delivery_services.RecordData(**values), expected_version=version
+        )
+    else:
+        if values:
+            raise ValidationFailed(
+                {name: [f"Only sent with action 'record', not '{action}'."] for name in values},
+                "The request body does not fit the schema.",
+            )
+        delivery_services.transition_activity(
+            activity, user, action, comment, expected_version=version
+        )
+    db.session.commit()
+    return jsonify(serializers.activity_json(activity, user))
+
+
+@bp.get("/reports/summary")
+def reports_summary() -> Response:
+    user = actor()
+    if user.role not in PROGRAMME_ROLES:
+        raise NotAllowed("Programme reports are for Efus staff and administrators.")
+    args = parse_query(request.args, ["start", "end"])
+    try:
+        figures = report_queries.summary(args.get("start"), args.get("end"))
+    except PeriodError as exc:
+        raise BadQuery({exc.field: [exc.message]}) from exc
+    return jsonify(figures)
 
 
 @bp.get("/experts")

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from assist import audit
-from assist.auth.models import User
+from assist.auth.models import Invitation, PasswordResetToken, User, UserSession
+from assist.auth.sessions import end_session, end_sessions, hash_token
 from assist.db import utcnow
 from assist.directory.models import ExpertOrganisation, LocalAuthority
-from assist.errors import NotAllowed, ValidationFailed
+from assist.errors import Conflict, DomainError, NotAllowed, ValidationFailed
 from assist.extensions import db
+from assist.notifications.services import queue_email
 from assist.roles import Role
 
 log = logging.getLogger("assist.auth")
@@ -36,26 +41,319 @@ def password_problems(password: str) -> list[str]:
     return problems
 
 
+def find_by_email(email: str) -> User | None:
+    return db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
+
+
 def authenticate(email: str, password: str) -> User | None:
-    """The active user with these credentials, or None (same cost either way)."""
-    user = db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
+    """The active user with these credentials, or None (same cost either way).
+
+    A failure on an existing account is audited (``sign_in_failed``); an unknown address leaves
+    no row, so the trail cannot be used to learn which addresses exist.
+    """
+    user = find_by_email(email)
     if user is None:
         check_password_hash(_DUMMY_HASH, password)
         return None
     if not user.check_password(password) or not user.is_active:
+        record_failed_sign_in(user, "password")
         return None
     return user
 
 
-def record_login(user: User) -> None:
+def record_failed_sign_in(user: User, step: str) -> None:
+    audit.record(None, "sign_in_failed", user, changes=[step])
+    log.info("sign-in failed user=%s step=%s", user.id, step)
+
+
+def record_login(user: User, *, second_factor: bool = False) -> None:
     user.last_login_at = utcnow()
-    audit.record(user, "sign_in", user)
+    audit.record(user, "sign_in", user, changes=["second_factor"] if second_factor else [])
 
 
-def logout(user: User) -> None:
-    """End every session of this user: old cookies carry a token that no longer exists."""
-    user.rotate_session_token()
+def logout(user: User, session: UserSession | None) -> None:
+    """End this browser's session: its cookie no longer matches an open session row."""
+    if session is not None:
+        end_session(session, "sign_out")
     audit.record(user, "sign_out", user)
+
+
+def end_own_session(user: User, session: UserSession, *, current: UserSession | None) -> None:
+    """The user ends one of their sessions (another device, say) from the security page."""
+    if session.user_id != user.id:
+        raise NotAllowed("That is not one of your sessions.")
+    end_session(session, "sign_out" if current and current.id == session.id else "ended_by_user")
+    audit.record(user, "session_ended", user)
+
+
+def end_other_sessions(user: User, current: UserSession) -> int:
+    count = end_sessions(user, "ended_by_user", keep=current)
+    audit.record(user, "session_ended", user, changes=["other_sessions"])
+    return count
+
+
+def change_password(
+    user: User, current_password: str, new_password: str, *, keep: UserSession | None
+) -> None:
+    """Change one's own password; every other session of the user ends."""
+    errors: dict[str, list[str]] = {}
+    if not user.check_password(current_password):
+        errors["current_password"] = ["This is not your current password."]
+    if problems := password_problems(new_password):
+        errors["new_password"] = problems
+    elif new_password == current_password:
+        errors["new_password"] = ["Choose a password different from the current one."]
+    if errors:
+        raise ValidationFailed(errors)
+    user.set_password(new_password)
+    _invalidate_reset_tokens(user)
+    end_sessions(user, "password_changed", keep=keep)
+    audit.record(user, "password_changed", user)
+    log.info("password changed user=%s", user.id)
+
+
+# --- Password reset by e-mail ----------------------------------------------------------------
+
+
+class TokenProblem(DomainError):
+    """A reset or invitation link that cannot be used; the message says why and what to do."""
+
+    status_code = 400
+
+
+def _new_link_token() -> tuple[str, str]:
+    token = secrets.token_urlsafe(32)
+    return token, hash_token(token)
+
+
+def request_password_reset(email: str, *, public_url: str, valid_for: timedelta) -> bool:
+    """Queue a reset e-mail if an active account has this address; True if one was queued.
+
+    The caller answers the same whatever this returns.
+    """
+    user = find_by_email(email)
+    if user is None or not user.is_active:
+        # The same hashing work as a hit, so the answer takes about as long.
+        _new_link_token()
+        return False
+    token, digest = _new_link_token()
+    now = utcnow()
+    db.session.add(
+        PasswordResetToken(
+            user_id=user.id, token_hash=digest, created_at=now, expires_at=now + valid_for
+        )
+    )
+    minutes = int(valid_for.total_seconds() // 60)
+    queue_email(
+        user.email,
+        "[PREPARE Assist] Reset your password",
+        f"Someone (probably you) asked to reset the password of your PREPARE Assist account.\n\n"
+        f"Choose a new password here within {minutes} minutes; the link works once:\n"
+        f"{public_url}/reset-password?token={token}\n\n"
+        "If you did not ask for this, ignore this e-mail: your password stays as it is.",
+    )
+    log.info("password reset requested user=%s", user.id)
+    return True
+
+
+def _token_row(model: type[Any], token: str) -> Any:
+    if not token or len(token) > 100:
+        return None
+    return db.session.scalar(sa.select(model).where(model.token_hash == hash_token(token)))
+
+
+def check_reset_token(token: str) -> PasswordResetToken:
+    row = _token_row(PasswordResetToken, token)
+    if row is None or not row.user.is_active:
+        raise TokenProblem(
+            "This reset link is not valid. Copy the whole link from the e-mail, "
+            "or ask for a new one."
+        )
+    if row.used_at is not None:
+        raise TokenProblem(
+            "This reset link has already been used. Ask for a new one if you still need it."
+        )
+    if row.expires_at <= utcnow():
+        raise TokenProblem("This reset link has expired. Ask for a new one: it comes at once.")
+    return row
+
+
+def reset_password(token: str, new_password: str) -> User:
+    """Set a new password through a reset link (once); every session of the user ends."""
+    row = check_reset_token(token)
+    if problems := password_problems(new_password):
+        raise ValidationFailed({"password": problems})
+    claimed = db.session.execute(
+        sa.update(PasswordResetToken)
+        .where(PasswordResetToken.id == row.id, PasswordResetToken.used_at.is_(None))
+        .values(used_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:
+        raise TokenProblem(
+            "This reset link has already been used. Ask for a new one if you still need it."
+        )
+    user = row.user
+    user.set_password(new_password)
+    _invalidate_reset_tokens(user)
+    end_sessions(user, "password_reset")
+    audit.record(user, "password_reset", user)
+    log.info("password reset by link user=%s", user.id)
+    return user
+
+
+def _invalidate_reset_tokens(user: User) -> None:
+    db.session.execute(
+        sa.update(PasswordResetToken)
+        .where(PasswordResetToken.user_id == user.id, PasswordResetToken.used_at.is_(None))
+        .values(used_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+
+
+# --- Invitations -----------------------------------------------------------------------------
+
+INVITABLE_ROLES = (Role.CITY_OFFICIAL, Role.EXPERT)
+
+
+def invite(actor: User, data: UserData, *, public_url: str, valid_for: timedelta) -> Invitation:
+    """Invite a city official or an expert by e-mail; a new invitation replaces a pending one."""
+    if actor.role not in (Role.STAFF, Role.ADMIN):
+        raise NotAllowed("Only Efus staff and administrators can invite people.")
+    if data.role not in INVITABLE_ROLES:
+        raise ValidationFailed({"role": ["Invite city officials and experts only."]})
+    errors = _validate_user(data, None)
+    if errors:
+        raise ValidationFailed(errors)
+    email = normalise_email(data.email)
+    now = utcnow()
+    db.session.execute(
+        sa.update(Invitation)
+        .where(
+            Invitation.email == email,
+            Invitation.accepted_at.is_(None),
+            Invitation.revoked_at.is_(None),
+        )
+        .values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    token, digest = _new_link_token()
+    invitation = Invitation(
+        email=email,
+        name=data.name.strip(),
+        role=data.role,
+        authority_id=data.authority_id,
+        organisation_id=data.organisation_id,
+        token_hash=digest,
+        invited_by_id=actor.id,
+        created_at=now,
+        expires_at=now + valid_for,
+    )
+    db.session.add(invitation)
+    db.session.flush()
+    days = max(1, round(valid_for.total_seconds() / 86400))
+    queue_email(
+        email,
+        "[PREPARE Assist] You are invited to PREPARE Assist",
+        f"{actor.name} (Efus) invites you to PREPARE Assist, the technical-assistance service of "
+        f"the PREPARE project, as {data.role.label.lower()}.\n\n"
+        f"Choose your password here within {days} days; the link works once:\n"
+        f"{public_url}/invitation?token={token}\n\n"
+        "If you did not expect this invitation, ignore this e-mail.",
+    )
+    audit.record(actor, "invitation_sent", invitation)
+    log.info("invitation sent id=%s role=%s", invitation.id, invitation.role)
+    return invitation
+
+
+def revoke_invitation(actor: User, invitation: Invitation) -> None:
+    if actor.role not in (Role.STAFF, Role.ADMIN):
+        raise NotAllowed("Only Efus staff and administrators can withdraw invitations.")
+    if invitation.accepted_at is not None or invitation.revoked_at is not None:
+        raise Conflict("This invitation was already accepted or withdrawn.")
+    invitation.revoked_at = utcnow()
+    audit.record(actor, "invitation_revoked", invitation)
+
+
+def pending_invitations() -> list[Invitation]:
+    stmt = (
+        sa.select(Invitation)
+        .where(Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None))
+        .options(
+            sa.orm.joinedload(Invitation.authority), sa.orm.joinedload(Invitation.organisation)
+        )
+        .order_by(Invitation.created_at.desc())
+    )
+    return list(db.session.scalars(stmt))
+
+
+def check_invitation(token: str) -> Invitation:
+    row = _token_row(Invitation, token)
+    if row is None or row.revoked_at is not None:
+        raise TokenProblem(
+            "This invitation link is not valid (or was withdrawn). Copy the whole link from the "
+            "e-mail, or ask the person who invited you for a new invitation."
+        )
+    if row.accepted_at is not None:
+        raise TokenProblem(
+            "This invitation has already been accepted. Sign in, or use “Forgot your password?”."
+        )
+    if row.expires_at <= utcnow():
+        raise TokenProblem(
+            "This invitation has expired. Ask the person who invited you to send a new one."
+        )
+    return row
+
+
+def accept_invitation(token: str, password: str) -> User:
+    """Create the invited account with the password its owner chose (once)."""
+    invitation = check_invitation(token)
+    data = UserData(
+        email=invitation.email,
+        name=invitation.name,
+        role=invitation.role,
+        authority_id=invitation.authority_id,
+        organisation_id=invitation.organisation_id,
+    )
+    errors = _validate_user(data, None)
+    if "email" in errors:
+        raise TokenProblem(
+            "An account with this e-mail address exists already. Sign in, or use "
+            "“Forgot your password?”."
+        )
+    if errors:
+        raise TokenProblem(
+            "This invitation can no longer be used: ask the person who invited you for a new one."
+        )
+    if problems := password_problems(password):
+        raise ValidationFailed({"password": problems})
+    claimed = db.session.execute(
+        sa.update(Invitation)
+        .where(Invitation.id == invitation.id, Invitation.accepted_at.is_(None))
+        .values(accepted_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:
+        raise TokenProblem("This invitation has already been accepted. Sign in instead.")
+    user = User(
+        email=data.email,
+        name=data.name,
+        role=data.role,
+        authority_id=data.authority_id,
+        organisation_id=data.organisation_id,
+    )
+    user.set_password(password)
+    db.session.add(user)
+    db.session.flush()
+    db.session.execute(
+        sa.update(Invitation)
+        .where(Invitation.id == invitation.id)
+        .values(user_id=user.id)
+        .execution_options(synchronize_session=False)
+    )
+    audit.record(user, "invitation_accepted", user)
+    log.info("invitation accepted id=%s user=%s", invitation.id, user.id)
+    return user
 
 
 @dataclass
@@ -152,7 +450,13 @@ def update_user(actor: User, user: User, data: UserData, new_password: str = "")
         changed.append("password")
     if {"password", "is_active_account", "role"} & set(changed):
         # A reset, a deactivation or a new role ends the user's open sessions.
-        user.rotate_session_token()
+        reason = "deactivated" if not user.is_active_account else "changed_by_admin"
+        end_sessions(user, reason)
     if changed:
         audit.record(actor, "update", user, changes=changed)
+    if "is_active_account" in changed and not user.is_active_account:
+        audit.record(actor, "deactivated", user)
+    if "password" in changed:
+        _invalidate_reset_tokens(user)
+        audit.record(actor, "password_reset", user)
     return user

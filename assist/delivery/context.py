@@ -10,12 +10,12 @@ from flask import url_for
 
 from assist.auth.models import User
 from assist.delivery import policy
+from assist.delivery.attachments import can_upload
 from assist.delivery.forms import RatingForm
 from assist.delivery.models import Activity, FollowUp
 from assist.directory.models import TermKind
 from assist.directory.queries import term_labels
 from assist.engagements.models import Engagement
-from assist.engagements.policy import is_own_organisation
 from assist.extensions import db
 from assist.workflow import ActivityStatus, Transition
 
@@ -37,8 +37,7 @@ def delivery_context(user: User, engagement: Engagement) -> dict[str, Any]:
             ActivityView(
                 a,
                 policy.allowed_transitions(user, a),
-                is_own_organisation(user, engagement)
-                and a.status not in (ActivityStatus.CONFIRMED, ActivityStatus.CANCELLED),
+                can_upload(user, a),
             )
             for a in visible
         ],

@@ -93,3 +93,13 @@ def get_own_or_404(user: User, notification_id: int) -> Notification:
     if note is None or note.user_id != user.id:
         raise NotFound()
     return note
+
+
+def queue_email(to_address: str, subject: str, body: str) -> OutboxEmail:
+    """Queue an e-mail to an address with no notification behind it (account links).
+
+    Delivered by ``send-notifications`` like every other outbox row, in the caller's transaction.
+    """
+    email = OutboxEmail(to_address=to_address[:254], subject=subject[:200], body=body)
+    db.session.add(email)
+    return email

@@ -213,3 +213,11 @@ def test_rate_limit_is_429_in_the_api_shape(api, twin_app) -> None:
     blocked = limited.get("/api/v1/experts", headers=headers)
     error_of(blocked, 429, "rate_limited")
     assert int(blocked.headers["Retry-After"]) > 0
+
+
+def test_json_bodies_stay_capped_below_the_upload_limit(api, app, city) -> None:
+    from assist.api.views import MAX_BODY_BYTES
+
+    assert app.config["MAX_CONTENT_LENGTH"] > MAX_BODY_BYTES  # room for page uploads
+    body = {"title": "x" * (MAX_BODY_BYTES + 10)}
+    error_of(api.post("requests", city, json=body), 413, "payload_too_large")

@@ -18,6 +18,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from assist.api.openapi import OPENAPI
+from assist.delivery.models import Activity
 from assist.engagements.models import Engagement
 from assist.extensions import db
 from assist.roles import Role
@@ -59,8 +60,25 @@ def fuzz_world(app, api) -> dict[str, Any]:
     db.session.add(engagement)
     db.session.flush()
     city = req.created_by
+    # An accepted engagement of the same city with a planned activity, so activity calls reach
+    # the validators and services (the city may confirm, dispute or cancel it).
+    accepted = Engagement(
+        request=make_request(city.authority, created_by=city, status=RequestStatus.ENGAGED),
+        organisation=org,
+        proposed_by=staff,
+        status=EngagementStatus.ACCEPTED,
+    )
+    activity = Activity(
+        engagement=accepted, format="training", topic="Fuzz", place="Fuzz", created_by=city
+    )
+    db.session.add_all([accepted, activity])
+    db.session.flush()
     return {
-        "ids": {"request_id": req.id, "engagement_id": engagement.id},
+        "ids": {
+            "request_id": req.id,
+            "engagement_id": engagement.id,
+            "activity_id": activity.id,
+        },
         "headers": {
             "staff": {"Authorization": f"Bearer {api.token(staff)}"},
             "city": {"Authorization": f"Bearer {api.token(city)}"},

@@ -12,6 +12,7 @@ import pytest
 from flask import Flask
 
 from assist.api.openapi import OPENAPI
+from assist.delivery.models import Activity
 from assist.engagements.models import Engagement
 from assist.extensions import db
 from assist.roles import Role
@@ -49,23 +50,29 @@ def world(app):
         status=EngagementStatus.APPROVED,
         comment=SECRET,
     )
-    db.session.add(engagement)
+    activity = Activity(
+        engagement=engagement, format="training", topic=SECRET, place="x", created_by=expert_x
+    )
+    db.session.add_all([engagement, activity])
     db.session.flush()
     ids = {
         "request_id": (req.id, owner),
         "engagement_id": (engagement.id, expert_x),
+        "activity_id": (activity.id, expert_x),
     }
     bodies = {
         "RequestPatch": {"title": "x", "version": req.version},
         "RequestTransition": {"action": "withdraw", "comment": "x", "version": req.version},
         "EngagementTransition": {"action": "accept", "version": engagement.version},
         "Proposal": {"expert_organisation_id": org_x.id},
+        "ActivityPlan": {"format": "training", "topic": "x", "is_remote": True},
+        "ActivityTransition": {"action": "cancel", "comment": "x", "version": activity.version},
     }
     outsiders = {
         "official of another authority": make_user(Role.CITY_OFFICIAL),
         "expert of another organisation": make_user(Role.EXPERT),
     }
-    return ids, bodies, outsiders, staff, (req, engagement)
+    return ids, bodies, outsiders, staff, (req, engagement, activity)
 
 
 def url_and_body(rule, method: str, ids: dict, bodies: dict) -> tuple[str, dict | None]:
@@ -97,6 +104,10 @@ def test_the_sweep_covers_the_routes_that_matter(app) -> None:
         "api.get_engagement",
         "api.transition_engagement",
         "api.engagement_history",
+        "api.list_activities",
+        "api.plan_activity",
+        "api.get_activity",
+        "api.transition_activity",
     } <= endpoints
 
 
@@ -114,8 +125,9 @@ def test_insiders_reach_every_swept_read(app, api, world) -> None:
 
 @pytest.mark.parametrize("who", ["official of another authority", "expert of another organisation"])
 def test_outsiders_get_404_or_403_on_every_id_route(app, api, world, who) -> None:
-    ids, bodies, outsiders, _, (req, engagement) = world
-    before = (req.status, req.version, engagement.status, engagement.version)
+    ids, bodies, outsiders, _, (req, engagement, activity) = world
+    before = (req.status, req.version, engagement.status, engagement.version, activity.version)
+    activities_before = len(engagement.activities)
     swept = 0
     for rule in api_id_rules(app):
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
@@ -130,7 +142,10 @@ def test_outsiders_get_404_or_403_on_every_id_route(app, api, world, who) -> Non
             assert response.get_json()["error"]["code"] in ("forbidden", "not_found")
             assert SECRET not in response.get_data(as_text=True)
             swept += 1
-    assert swept >= 9
+    assert swept >= 13
     db.session.refresh(req)
     db.session.refresh(engagement)
-    assert (req.status, req.version, engagement.status, engagement.version) == before
+    db.session.refresh(activity)
+    after = (req.status, req.version, engagement.status, engagement.version, activity.version)
+    assert after == before
+    assert len(engagement.activities) == activities_before

@@ -93,7 +93,7 @@ def test_recent_or_open_requests_are_kept(app) -> None:
 
 
 def test_export_as_city_and_as_staff(app, login_as) -> None:
-    req, engagement = closed_request()
+    req, _ = closed_request()
     city = login_as(req.created_by).get(f"/requests/{req.id}/export.json")
     assert city.status_code == 200 and "attachment" in city.headers["Content-Disposition"]
     data = city.get_json()

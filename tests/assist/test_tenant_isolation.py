@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 
 from assist.auth.models import ApiToken
-from assist.delivery.models import Activity
+from assist.delivery.models import Activity, Attachment
 from assist.engagements.models import ConflictOfInterest, Engagement
 from assist.extensions import db
 from assist.notifications.models import Notification
@@ -35,7 +35,7 @@ def id_rules(app: Flask) -> list:
 
 
 @pytest.fixture
-def world(app):
+def world(app, tmp_path):
     authority_a = make_authority("Authority A")
     org_x = make_organisation("Organisation X", description=SECRET)
     owner = make_user(Role.CITY_OFFICIAL, authority=authority_a)
@@ -56,6 +56,22 @@ def world(app):
     )
     db.session.add_all([engagement, conflict, note, token, activity])
     db.session.flush()
+    folder = tmp_path / "files"
+    folder.mkdir()
+    previous_dir = app.config.get("ATTACHMENT_DIR")
+    app.config["ATTACHMENT_DIR"] = str(folder)
+    (folder / ("ab" * 16)).write_bytes(b"%PDF-1.4 test")
+    attachment = Attachment(
+        activity=activity,
+        filename="agenda.pdf",
+        content_type="application/pdf",
+        size=13,
+        sha256="0" * 64,
+        storage_key="ab" * 16,
+        uploaded_by_id=expert_x.id,
+    )
+    db.session.add(attachment)
+    db.session.flush()
     ids = {
         "request_id": (req.id, owner),
         "org_id": (org_x.id, expert_x),
@@ -64,6 +80,7 @@ def world(app):
         "notification_id": (note.id, owner),
         "token_id": (token.id, owner),
         "activity_id": (activity.id, expert_x),
+        "attachment_id": (attachment.id, expert_x),
         "authority_id": (authority_a.id, admin),
         "user_id": (owner.id, admin),
     }
@@ -71,7 +88,8 @@ def world(app):
         "official of another authority": make_user(Role.CITY_OFFICIAL),
         "expert of another organisation": make_user(Role.EXPERT),
     }
-    return ids, outsiders, admin
+    yield ids, outsiders, admin
+    app.config["ATTACHMENT_DIR"] = previous_dir
 
 
 def build_url(app: Flask, rule, ids) -> str:
@@ -107,7 +125,7 @@ def test_insiders_reach_every_swept_page(app, client, login_as, world) -> None:
         owner = next(ids[a][1] for a in rule.arguments if a in ids)
         url = build_url(app, rule, ids)
         # Staff-only pages (admin, ranking) refuse the owner: then the admin must get in.
-        statuses = [login_as(user).get(url).status_code for user in (owner, admin)]
+        statuses = [login_as(user).get(url, buffered=True).status_code for user in (owner, admin)]
         assert {200, 302} & set(statuses), (rule.rule, statuses)
 
 
@@ -118,7 +136,9 @@ def test_outsiders_get_404_or_403_on_every_id_route(app, client, login_as, world
     for rule in id_rules(app):
         url = build_url(app, rule, ids)
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-            response = client.open(url, method=method, data={"comment": "x", "title": "x"})
+            response = client.open(
+                url, method=method, data={"comment": "x", "title": "x"}, buffered=True
+            )
             assert response.status_code in (403, 404), (
                 who,
                 method,

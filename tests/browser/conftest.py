@@ -5,10 +5,13 @@ from __future__ import annotations
 import functools
 import os
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import pyotp
 import pytest
+from flask import Flask
 from werkzeug.serving import make_server
 
 from assist.demo import seed
@@ -42,6 +45,10 @@ def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
 
 
+#: The app behind each live server (by URL), for tests that prepare state through the services.
+LIVE_APPS: dict[str, Flask] = {}
+
+
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real server on a random port, over a fresh database file with the demo data."""
@@ -54,7 +61,10 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
+    url = f"http://127.0.0.1:{server.server_port}"
+    LIVE_APPS[url] = app
+    yield url
+    LIVE_APPS.pop(url, None)
     server.shutdown()
     with app.app_context():
         db.engine.dispose()
@@ -86,8 +96,36 @@ def serious_violations(page) -> list[dict]:
     ]
 
 
+#: Authenticator keys of the accounts enrolled in this run and the last time step used, by
+#: (server, e-mail): staff and admins set up a second factor at their first sign-in.
+_TOTP: dict[tuple[str, str], tuple[str, int]] = {}
+
+
+def _next_code(key: str, last_step: int) -> tuple[str, int]:
+    """A code the server accepts (current step ± 1) and has not seen (after ``last_step``)."""
+    totp = pyotp.TOTP(key)
+    while (step := max(totp.timecode(time.time()), last_step + 1)) > totp.timecode(time.time()) + 1:
+        time.sleep(1)
+    return totp.generate_otp(step), step
+
+
 def sign_in(page, base_url: str, email: str, password: str = DEMO_PASSWORD) -> None:
+    """Sign in through the pages, with the second factor when the account has or needs one."""
     page.goto(f"{base_url}/login")
     page.get_by_label("E-mail address").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(lambda url: not url.endswith("/login"))
+    if page.url.endswith("/account/2fa"):
+        key = page.locator("#totp-secret").inner_text().strip()
+        code, step = _next_code(key, -1)
+        page.get_by_label("Code from your app").fill(code)
+        page.get_by_role("button", name="Turn on two-step sign-in").click()
+        _TOTP[(base_url, email)] = (key, step)
+        page.get_by_role("link", name="I have saved them: continue").click()
+    elif page.url.endswith("/login/code"):
+        key, last_step = _TOTP[(base_url, email)]
+        code, step = _next_code(key, last_step)
+        page.get_by_label("Code").fill(code)
+        page.get_by_role("button", name="Verify").click()
+        _TOTP[(base_url, email)] = (key, step)

@@ -20,7 +20,8 @@ def sign_in(client, email: str, password: str = PASSWORD, next_url: str | None =
 
 
 def test_sign_in_and_out(app, client) -> None:
-    user = make_user(Role.STAFF)
+    # A city official: staff now need a second factor first (tests/assist/auth/test_second_factor).
+    user = make_user(Role.CITY_OFFICIAL)
     response = sign_in(client, user.email.upper())  # e-mail is case-insensitive
     assert response.status_code == 302
     assert client.get("/requests/").status_code == 200
@@ -43,9 +44,10 @@ def test_inactive_account_cannot_sign_in(app, client) -> None:
 
 
 def test_cookie_copied_before_sign_out_is_dead_after(app, client) -> None:
-    user = make_user(Role.STAFF)
+    user = make_user(Role.CITY_OFFICIAL)
     sign_in(client, user.email)
     stolen = client.get_cookie("session").value
+    assert client.get("/requests/").status_code == 200
     client.post("/logout")
     thief = app.test_client()
     thief.set_cookie("session", stolen)
