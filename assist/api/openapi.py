@@ -477,6 +477,16 @@ PATHS: dict[str, dict[str, Any]] = {
             body="EngagementTransition",
         ),
     },
+    "/api/v1/engagements/{engagement_id}/feedback": {
+        "post": _operation(
+            "rate_engagement",
+            "The city rates the engagement once every activity is confirmed",
+            ("201", "The engagement, with its feedback", "Engagement"),
+            "403 404 409",
+            parameters=[ENGAGEMENT_ID],
+            body="Feedback",
+        ),
+    },
     "/api/v1/engagements/{engagement_id}/history": {
         "get": _operation(
             "engagement_history",
@@ -591,6 +601,9 @@ OPENAPI: dict[str, Any] = {
             ),
             "EngagementTransition": schemas.object_schema(
                 schemas.ENGAGEMENT_TRANSITION, "A workflow action on an engagement."
+            ),
+            "Feedback": schemas.object_schema(
+                schemas.FEEDBACK, "The city's rating of an engagement (once, by its city)."
             ),
             "ActivityPlan": schemas.object_schema(
                 schemas.ACTIVITY_PLAN, "A new activity; `place` is required unless remote."

@@ -266,6 +266,13 @@ PROPOSAL: Body = {
     "version": Field("integer", "The request's version you read (optional).", **_MAX_ID_FIELD),
 }
 
+FEEDBACK: Body = {
+    "rating": Field(
+        "integer", "From 1 (very poor) to 5 (excellent).", required=True, minimum=1, maximum=5
+    ),
+    "comment": Field("text", "What worked, what to improve.", max_length=LONG_TEXT_LIMIT),
+}
+
 ACTIVITY_PLAN: Body = {
     "format": Field("code", "The activity's format (a taxonomy code).", required=True),
     "topic": Field("text", "What the activity is about.", required=True, max_length=200),

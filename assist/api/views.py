@@ -287,6 +287,17 @@ def transition_engagement(engagement_id: int) -> Response:
     return jsonify(serializers.engagement_json(engagement, user))
 
 
+@bp.post(f"/engagements/<{ID}:engagement_id>/feedback")
+def rate_engagement(engagement_id: int) -> tuple[Response, int, dict[str, str]]:
+    user = actor()
+    engagement = engagement_queries.get_engagement_or_404(user, engagement_id)
+    values = parse_body(schemas.FEEDBACK, json_body())
+    delivery_services.rate_engagement(engagement, user, values["rating"], values.get("comment", ""))
+    db.session.commit()
+    location = url_for("api.get_engagement", engagement_id=engagement.id)
+    return jsonify(serializers.engagement_json(engagement, user)), 201, {"Location": location}
+
+
 @bp.get(f"/engagements/<{ID}:engagement_id>/history")
 def engagement_history(engagement_id: int) -> Response:
     user = actor()

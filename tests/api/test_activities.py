@@ -248,3 +248,64 @@ def test_a_proposed_engagement_hides_its_activities(app, api, world) -> None:
     db.session.flush()
     assert api.get(f"engagements/{e.id}/activities", world["city"]).status_code == 404
     assert ok(api.get(f"engagements/{e.id}/activities", world["staff"]))["items"] == []
+
+
+def test_the_rest_of_the_life_through_the_api(app, api, world) -> None:
+    """Plan, confirm the plan, record, finish, confirm, rate, close: the request is completed."""
+    e = world["engagement"]
+    activity = ok(plan(api, world), 201)
+    eng = ok(api.get(f"engagements/{e.id}", world["city"]))
+    eng = ok(
+        api.post(
+            f"engagements/{e.id}/transitions",
+            world["city"],
+            json={"action": "confirm_plan", "version": eng["version"]},
+        )
+    )
+    activity = ok(
+        api.post(
+            f"activities/{activity['id']}/transitions",
+            world["expert"],
+            json=record_body(activity["version"]),
+        )
+    )
+    eng = ok(api.get(f"engagements/{e.id}", world["expert"]))
+    assert eng["status"] == "delivering"
+    eng = ok(
+        api.post(
+            f"engagements/{e.id}/transitions",
+            world["expert"],
+            json={"action": "finish_delivery", "version": eng["version"]},
+        )
+    )
+    early = api.post(f"engagements/{e.id}/feedback", world["city"], json={"rating": 5})
+    assert early.status_code == 409  # the activity is not confirmed yet
+    ok(
+        api.post(
+            f"activities/{activity['id']}/transitions",
+            world["city"],
+            json={"action": "confirm", "version": activity["version"]},
+        )
+    )
+    assert (
+        api.post(f"engagements/{e.id}/feedback", world["expert"], json={"rating": 5}).status_code
+        == 403
+    )
+    bad = api.post(f"engagements/{e.id}/feedback", world["city"], json={"rating": 9})
+    assert bad.status_code == 422 and "rating" in bad.get_json()["error"]["fields"]
+    rated = ok(
+        api.post(
+            f"engagements/{e.id}/feedback", world["city"], json={"rating": 4, "comment": "Useful."}
+        ),
+        201,
+    )
+    assert rated["feedback"]["rating"] == 4
+    closed = ok(
+        api.post(
+            f"engagements/{e.id}/transitions",
+            world["staff"],
+            json={"action": "close", "version": rated["version"]},
+        )
+    )
+    assert closed["status"] == "closed"
+    assert ok(api.get(f"requests/{e.request_id}", world["city"]))["status"] == "completed"

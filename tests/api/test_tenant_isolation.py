@@ -64,6 +64,7 @@ def world(app):
         "RequestPatch": {"title": "x", "version": req.version},
         "RequestTransition": {"action": "withdraw", "comment": "x", "version": req.version},
         "EngagementTransition": {"action": "accept", "version": engagement.version},
+        "Feedback": {"rating": 5, "comment": "Fine."},
         "Proposal": {"expert_organisation_id": org_x.id},
         "ActivityPlan": {"format": "training", "topic": "x", "is_remote": True},
         "ActivityTransition": {"action": "cancel", "comment": "x", "version": activity.version},
