@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import Flask, Response, jsonify, render_template, request
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
@@ -52,6 +54,9 @@ def _render(status: int, title: str, message: str) -> tuple[Response | str, int]
     return render_template("errors/error.html", status=status, title=title, message=message), status
 
 
+#: Flask-Limiter's default description is the limit itself ("5 per 15 minutes").
+_BARE_LIMIT = re.compile(r"^\d+ per ")
+
 _TITLES = {
     400: ("Bad request", "The request could not be understood. Go back and try again."),
     403: ("Not allowed", "Your account does not give access to this page or action."),
@@ -91,6 +96,8 @@ def register_error_handlers(app: Flask) -> None:
         if code < 400:
             return exc
         title, message = _TITLES.get(code, (exc.name, exc.description or ""))
+        if code == 429 and exc.description and not _BARE_LIMIT.match(exc.description):
+            message = exc.description  # a limit with its own message (what to do, how long)
         if code == 400 and exc.description and "CSRF" in exc.description:
             message = (
                 "Your form's security token was missing or expired. "

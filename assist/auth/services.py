@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -10,6 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from werkzeug.security import check_password_hash, generate_password_hash
+from zxcvbn import zxcvbn
 
 from assist import audit
 from assist.auth.models import Invitation, PasswordResetToken, User, UserSession
@@ -24,6 +26,8 @@ from assist.roles import Role
 log = logging.getLogger("assist.auth")
 
 MIN_PASSWORD_LENGTH = 12
+#: zxcvbn's score (0-4) a new password needs: 3 is "safely unguessable" for online attacks.
+MIN_PASSWORD_SCORE = 3
 # Compared against when the e-mail is unknown, so a miss costs as much time as a hit.
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
 
@@ -32,12 +36,24 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-def password_problems(password: str) -> list[str]:
+def password_problems(password: str, user_inputs: tuple[str, ...] = ()) -> list[str]:
+    """What is wrong with a new password: too short or long, or too easy to guess (zxcvbn's
+    estimate, which knows common passwords, keyboard patterns, dates and the user's own name)."""
     problems = []
     if len(password) < MIN_PASSWORD_LENGTH:
         problems.append(f"Use at least {MIN_PASSWORD_LENGTH} characters.")
     if len(password) > 200:
         problems.append("Use at most 200 characters.")
+    if not problems:
+        # The user's own words (name, parts of the e-mail address) count as easy guesses.
+        words = {w.lower() for i in user_inputs for w in re.split(r"[\W_]+", i) if len(w) > 2}
+        estimate = zxcvbn(password, user_inputs=sorted(words))
+        if estimate["score"] < MIN_PASSWORD_SCORE:
+            warning = estimate["feedback"]["warning"] or "This password is too easy to guess."
+            problems.append(
+                f"{warning.rstrip('.')}. Choose a longer phrase of unrelated words, "
+                "not a common password, a name or a date."
+            )
     return problems
 
 
@@ -99,7 +115,7 @@ def change_password(
     errors: dict[str, list[str]] = {}
     if not user.check_password(current_password):
         errors["current_password"] = ["This is not your current password."]
-    if problems := password_problems(new_password):
+    if problems := password_problems(new_password, (user.email, user.name)):
         errors["new_password"] = problems
     elif new_password == current_password:
         errors["new_password"] = ["Choose a password different from the current one."]
@@ -181,7 +197,7 @@ def check_reset_token(token: str) -> PasswordResetToken:
 def reset_password(token: str, new_password: str) -> User:
     """Set a new password through a reset link (once); every session of the user ends."""
     row = check_reset_token(token)
-    if problems := password_problems(new_password):
+    if problems := password_problems(new_password, (row.user.email, row.user.name)):
         raise ValidationFailed({"password": problems})
     claimed = db.session.execute(
         sa.update(PasswordResetToken)
@@ -325,7 +341,7 @@ def accept_invitation(token: str, password: str) -> User:
         raise TokenProblem(
             "This invitation can no longer be used: ask the person who invited you for a new one."
         )
-    if problems := password_problems(password):
+    if problems := password_problems(password, (invitation.email, invitation.name)):
         raise ValidationFailed({"password": problems})
     claimed = db.session.execute(
         sa.update(Invitation)
@@ -404,7 +420,7 @@ def create_user(actor: User | None, data: UserData, password: str) -> User:
     if actor is not None and actor.role != Role.ADMIN:
         raise NotAllowed("Only an administrator can create accounts.")
     errors = _validate_user(data, None)
-    if problems := password_problems(password):
+    if problems := password_problems(password, (data.email, data.name)):
         errors["password"] = problems
     if errors:
         raise ValidationFailed(errors)
@@ -430,7 +446,7 @@ def update_user(actor: User, user: User, data: UserData, new_password: str = "")
     errors = _validate_user(data, user.id)
     if actor.id == user.id and (data.role != Role.ADMIN or not data.is_active):
         errors["role"] = ["You cannot remove your own administrator role or deactivate yourself."]
-    if new_password and (problems := password_problems(new_password)):
+    if new_password and (problems := password_problems(new_password, (data.email, data.name))):
         errors["password"] = problems
     if errors:
         raise ValidationFailed(errors)

@@ -247,6 +247,11 @@ account_action_limit = limiter.limit(_action_limit, key_func=_actor_key, methods
     key_func=_account_key,
     methods=["POST"],
     deduct_when=_failed,
+    error_message=lambda: (
+        "Sign-in for this account is paused after too many failed attempts "
+        f"(limit: {current_app.config['LOGIN_LIMIT_PER_ACCOUNT']}). Wait, then try again, or use "
+        "“Forgot your password?”."
+    ),
 )
 def login() -> str | Response | tuple[str, int]:
     if current_user.is_authenticated:

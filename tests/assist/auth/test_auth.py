@@ -124,7 +124,7 @@ def test_login_throttled_per_account(app, twin_apps) -> None:
         assert sign_in(client, user.email, "wrong password!!").status_code == 401
     blocked = sign_in(client, user.email)  # even the right password waits now
     assert blocked.status_code == 429
-    assert "Wait a few minutes" in blocked.get_data(as_text=True)
+    assert "paused after too many failed attempts" in blocked.get_data(as_text=True)
     other = make_user()
     assert sign_in(client, other.email).status_code == 302  # other accounts unaffected
 
@@ -162,3 +162,32 @@ def test_throttle_is_shared_across_workers_through_redis(app, twin_apps) -> None
     # The counters live in Redis, where any other process or machine reads them too.
     (key,) = store.keys(f"*login-account:{user.email}*")
     assert int(store.get(key)) == 3
+
+
+@pytest.mark.parametrize(
+    ("password", "why"),
+    [
+        ("password1234", "very common password"),
+        ("qwertyuiopasdf", "similar to a commonly used password"),
+        ("111111111111", "repeat"),
+        ("Martin123456", "name and digits"),
+    ],
+)
+def test_guessable_passwords_are_refused_with_advice(app, password: str, why: str) -> None:
+    from assist.auth import services
+    from assist.errors import ValidationFailed
+
+    data = services.UserData(
+        email="anne.martin@assist.example", name="Anne Martin", role=Role.STAFF
+    )
+    with pytest.raises(ValidationFailed) as info:
+        services.create_user(None, data, password)
+    message = " ".join(info.value.errors["password"])
+    assert "Choose a longer phrase of unrelated words" in message
+
+
+def test_a_long_phrase_is_accepted(app) -> None:
+    from assist.auth import services
+
+    data = services.UserData(email="b@assist.example", name="B", role=Role.STAFF)
+    assert services.create_user(None, data, "violet harbour lantern quietly").id
