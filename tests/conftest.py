@@ -190,3 +190,32 @@ def login_as(client: FlaskClient) -> Callable[[User], FlaskClient]:
         return client
 
     return _login
+
+
+@pytest.fixture
+def twin_apps(app: Flask) -> Iterator[Callable[..., Flask]]:
+    """Extra app instances (think: other gunicorn workers) with rate limits on, sharing the
+    test's connection, so they see its data and share only what the service shares."""
+    from assist.extensions import limiter
+
+    made: list[tuple[Flask, Any]] = []
+    with app.app_context():
+        connection = db.engines[None]
+
+    def _make(**overrides: Any) -> Flask:
+        twin = make_app(app.config["SQLALCHEMY_DATABASE_URI"], RATELIMIT_ENABLED=True, **overrides)
+        twin.test_client_class = IsolatedClient
+        with twin.app_context():
+            made.append((twin, db.engines[None]))
+            db.engines[None] = connection  # type: ignore[assignment]
+        return twin
+
+    yield _make
+    for twin, engine in made:
+        with twin.app_context():
+            db.engines[None] = engine
+            engine.dispose()
+    # Flask-Limiter keeps one state per Limiter object, set by the last init_app: give the
+    # suite's app its own back, or the twins' limits would go on applying to later tests.
+    if made:
+        limiter.init_app(app)

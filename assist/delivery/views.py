@@ -18,8 +18,7 @@ from assist.engagements.queries import get_engagement_or_404
 from assist.errors import DomainError, ValidationFailed
 from assist.extensions import db
 from assist.forms import attach_errors
-from assist.requests.forms import TransitionForm
-from assist.workflow import InvalidTransition
+from assist.transitions import flash_refusal, take_action
 
 bp = Blueprint("delivery", __name__, cli_group=None)
 
@@ -106,28 +105,8 @@ def record(activity_id: int) -> str | Response | tuple[str, int]:
 @login_required
 def transition(activity_id: int, action: str) -> Response:
     activity = get_activity_or_404(activity_id)
-    form = TransitionForm()
-    if not form.validate_on_submit():
-        flash(" ".join(e for errs in form.errors.values() for e in errs), "danger")
-        return _back(activity.engagement_id, activity.id)
-    version = request.form.get("version", "")
-    try:
-        services.transition_activity(
-            activity,
-            current_actor(),
-            action,
-            form.comment.data or "",
-            expected_version=int(version) if version.isdigit() else None,
-        )
-        db.session.commit()
-    except ValidationFailed as exc:
-        db.session.rollback()
-        flash(f"{exc.message} {' '.join(m for ms in exc.errors.values() for m in ms)}", "danger")
-    except (DomainError, InvalidTransition) as exc:
-        db.session.rollback()
-        flash(str(exc), "danger")
-    else:
-        flash(f"Done: the activity is now “{activity.status.label}”.", "success")
+    if refused := take_action(activity, services.transition_activity, action, "activity"):
+        flash_refusal(refused)
     return _back(activity.engagement_id, activity_id)
 
 

@@ -19,11 +19,11 @@ from assist.engagements.ranking import rank_experts
 from assist.errors import DomainError, ValidationFailed
 from assist.extensions import db
 from assist.forms import attach_errors
-from assist.requests.forms import TransitionForm
 from assist.requests.queries import get_request_or_404
 from assist.requests.services import REQUEST_TERM_FIELDS
 from assist.roles import Role
-from assist.workflow import EngagementStatus, InvalidTransition, RequestStatus
+from assist.transitions import TransitionForm, flash_refusal, take_action
+from assist.workflow import EngagementStatus, RequestStatus
 
 bp = Blueprint("engagements", __name__)
 
@@ -124,29 +124,8 @@ def detail(engagement_id: int) -> str:
 @login_required
 def transition(engagement_id: int, action: str) -> Response:
     engagement = queries.get_engagement_or_404(current_user, engagement_id)
-    form = TransitionForm()
-    if not form.validate_on_submit():
-        flash(" ".join(e for errs in form.errors.values() for e in errs), "danger")
-        return redirect(url_for("engagements.detail", engagement_id=engagement.id))
-    version = request.form.get("version", "")
-    try:
-        services.transition_engagement(
-            engagement,
-            current_actor(),
-            action,
-            form.comment.data or "",
-            expected_version=int(version) if version.isdigit() else None,
-        )
-        db.session.commit()
-    except ValidationFailed as exc:
-        db.session.rollback()
-        messages = [m for msgs in exc.errors.values() for m in msgs]
-        flash(f"{exc.message} {' '.join(messages)}", "danger")
-    except (DomainError, InvalidTransition) as exc:
-        db.session.rollback()
-        flash(str(exc), "danger")
-    else:
-        flash(f"Done: the engagement is now “{engagement.status.label}”.", "success")
+    if refused := take_action(engagement, services.transition_engagement, action, "engagement"):
+        flash_refusal(refused)
     return redirect(url_for("engagements.detail", engagement_id=engagement_id))
 
 

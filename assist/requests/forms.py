@@ -104,11 +104,3 @@ class RequestForm(FlaskForm):
 
     def term_fields(self) -> list[CodesField]:
         return [getattr(self, name) for name in REQUEST_TERM_FIELDS]
-
-
-class TransitionForm(FlaskForm):
-    comment = CleanTextAreaField(
-        "Reason",
-        validators=[Length(max=2000, message="Keep the reason under %(max)d characters.")],
-        description="Kept in the request's history. No names or case details.",
-    )

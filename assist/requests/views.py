@@ -25,15 +25,16 @@ from assist.directory.queries import term_choices
 from assist.engagements.policy import can_see_ranking
 from assist.engagements.policy import can_view as can_view_engagement
 from assist.engagements.queries import request_engagements
-from assist.errors import Conflict, DomainError, ValidationFailed
+from assist.errors import Conflict, ValidationFailed
 from assist.extensions import db
 from assist.forms import attach_errors
 from assist.requests import policy, services
-from assist.requests.forms import RequestForm, TransitionForm
+from assist.requests.forms import RequestForm
 from assist.requests.models import AssistanceRequest
 from assist.requests.queries import get_request_or_404, review_queue, visible_requests
 from assist.roles import Role
-from assist.workflow import InvalidTransition, RequestStatus
+from assist.transitions import TransitionForm, flash_refusal, take_action
+from assist.workflow import RequestStatus
 
 bp = Blueprint("requests", __name__, url_prefix="/requests")
 
@@ -184,34 +185,13 @@ def edit(request_id: int) -> str | Response | tuple[str, int]:
 
 @bp.post("/<int:request_id>/transitions/<action>")
 @login_required
-def transition(request_id: int, action: str) -> Response | tuple[str, int]:
+def transition(request_id: int, action: str) -> Response:
     req = get_request_or_404(current_user, request_id)
-    form = TransitionForm()
-    if not form.validate_on_submit():
-        flash(" ".join(e for errs in form.errors.values() for e in errs), "danger")
-        return redirect(url_for("requests.detail", request_id=req.id))
-    version = request.form.get("version", "")
-    try:
-        services.transition_request(
-            req,
-            current_actor(),
-            action,
-            form.comment.data or "",
-            expected_version=int(version) if version.isdigit() else None,
-        )
-        db.session.commit()
-    except ValidationFailed as exc:
-        db.session.rollback()
-        if action == "submit" and policy.can_edit(current_user, req):
-            # Show what is missing next to the fields themselves.
-            flash(exc.message, "danger")
-            return redirect(url_for("requests.edit", request_id=req.id, check="submit"))
-        messages = [m for msgs in exc.errors.values() for m in msgs]
-        flash(f"{exc.message} {' '.join(messages)}", "danger")
-        return redirect(url_for("requests.detail", request_id=req.id))
-    except (DomainError, InvalidTransition) as exc:
-        db.session.rollback()
-        flash(str(exc), "danger")
-        return redirect(url_for("requests.detail", request_id=req.id))
-    flash(f"Done: the request is now “{req.status.label}”.", "success")
+    refused = take_action(req, services.transition_request, action, "request")
+    if refused and action in {"submit", "resubmit"} and policy.can_edit(current_user, req):
+        # Incomplete: show what is missing next to the fields themselves.
+        flash(refused.message, "danger")
+        return redirect(url_for("requests.edit", request_id=req.id, check="submit"))
+    if refused:
+        flash_refusal(refused)
     return redirect(url_for("requests.detail", request_id=req.id))

@@ -6,7 +6,6 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 
 from assist.api import tokens
@@ -15,7 +14,6 @@ from assist.directory.models import ExpertOrganisation
 from assist.directory.queries import resolve_terms
 from assist.directory.services import PROFILE_TERM_FIELDS
 from assist.extensions import db
-from tests.conftest import IsolatedClient, make_app
 
 
 class Api:
@@ -79,25 +77,3 @@ def config_value(app) -> Iterator[Callable[[str, Any], None]]:
             app.config.pop(key, None)
         else:
             app.config[key] = value
-
-
-@pytest.fixture
-def twin_app(app) -> Iterator[Callable[..., Flask]]:
-    """Another app instance with rate limiting on, sharing the test's connection."""
-    made: list[tuple[Flask, Any]] = []
-    with app.app_context():
-        connection = db.engines[None]
-
-    def _make(**overrides: Any) -> Flask:
-        twin = make_app(app.config["SQLALCHEMY_DATABASE_URI"], RATELIMIT_ENABLED=True, **overrides)
-        twin.test_client_class = IsolatedClient
-        with twin.app_context():
-            made.append((twin, db.engines[None]))
-            db.engines[None] = connection
-        return twin
-
-    yield _make
-    for twin, engine in made:
-        with twin.app_context():
-            db.engines[None] = engine
-            engine.dispose()

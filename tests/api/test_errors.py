@@ -204,9 +204,9 @@ def test_forbidden_is_403(api, draft) -> None:
     )
 
 
-def test_rate_limit_is_429_in_the_api_shape(api, twin_app) -> None:
+def test_rate_limit_is_429_in_the_api_shape(api, twin_apps) -> None:
     staff = make_user(Role.STAFF)
-    limited = twin_app(API_RATE_LIMIT="2 per minute").test_client(use_cookies=False)
+    limited = twin_apps(API_RATE_LIMIT="2 per minute").test_client(use_cookies=False)
     headers = {"Authorization": f"Bearer {api.token(staff)}"}
     assert limited.get("/api/v1/experts", headers=headers).status_code == 200
     assert limited.get("/api/v1/experts", headers=headers).status_code == 200

@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import pyotp
-import pytest
 import sqlalchemy as sa
-from flask import Flask
 
 from assist.audit import AuditEntry
 from assist.auth.models import TotpCredential, User
-from assist.extensions import db, limiter
+from assist.extensions import db
 from assist.notifications.models import OutboxEmail
-from tests.conftest import IsolatedClient, make_app
 from tests.factories import PASSWORD
 
 SECRET_ON_PAGE = re.compile(r'id="totp-secret"[^>]*>([A-Z2-7]+)<')
@@ -75,38 +71,3 @@ def link_token(email: OutboxEmail, path: str) -> str:
     match = re.search(rf"http://[^\s]+{re.escape(path)}\?token=([A-Za-z0-9_-]+)", email.body)
     assert match, email.body
     return match.group(1)
-
-
-@pytest.fixture
-def other_workers(app) -> Iterator[Callable[..., Flask]]:
-    """Extra app instances (other gunicorn workers) with rate limits on, sharing the test's
-    connection; the same shape as ``twin_apps`` in test_auth.py."""
-    made: list[tuple[Flask, object]] = []
-    with app.app_context():
-        connection = db.engines[None]
-
-    def _make(**overrides) -> Flask:
-        twin = make_app(app.config["SQLALCHEMY_DATABASE_URI"], RATELIMIT_ENABLED=True, **overrides)
-        twin.test_client_class = IsolatedClient
-        with twin.app_context():
-            made.append((twin, db.engines[None]))
-            db.engines[None] = connection
-        return twin
-
-    yield _make
-    for twin, engine in made:
-        with twin.app_context():
-            db.engines[None] = engine
-            engine.dispose()
-
-
-@pytest.fixture(autouse=True)
-def _limits_off_again(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Give the suite's app its limiter back after a test that made rate-limited workers.
-
-    Flask-Limiter keeps one state (on/off, storage) per Limiter object, set by the last
-    ``init_app``: without this, the workers' limits would go on applying to later tests.
-    """
-    yield
-    if "app" in request.fixturenames:
-        limiter.init_app(request.getfixturevalue("app"))

@@ -79,10 +79,10 @@ def test_every_state_changing_account_route_needs_the_csrf_token(app) -> None:
         app.config["WTF_CSRF_ENABLED"] = False
 
 
-def test_code_step_is_limited_per_account(app, other_workers) -> None:
+def test_code_step_is_limited_per_account(app, twin_apps) -> None:
     user = make_user(Role.STAFF)
     secret = enrolled(user)
-    worker = other_workers(SECOND_FACTOR_LIMIT_PER_ACCOUNT="3 per minute")
+    worker = twin_apps(SECOND_FACTOR_LIMIT_PER_ACCOUNT="3 per minute")
     for _ in range(3):
         client = worker.test_client()  # a new browser each time: the count is per account
         password_step(client, user.email)
@@ -94,11 +94,9 @@ def test_code_step_is_limited_per_account(app, other_workers) -> None:
     assert "Wait a few minutes" in blocked.get_data(as_text=True)
 
 
-def test_forgot_password_is_limited_per_address_asked_for(app, other_workers) -> None:
+def test_forgot_password_is_limited_per_address_asked_for(app, twin_apps) -> None:
     user = make_user()
-    worker = other_workers(
-        PASSWORD_RESET_LIMIT_PER_EMAIL="2 per hour", FORGOT_PASSWORD_MIN_SECONDS=0
-    )
+    worker = twin_apps(PASSWORD_RESET_LIMIT_PER_EMAIL="2 per hour", FORGOT_PASSWORD_MIN_SECONDS=0)
     client = worker.test_client()
     statuses = [
         client.post("/forgot-password", data={"email": user.email}).status_code for _ in range(3)
@@ -113,9 +111,9 @@ def test_forgot_password_is_limited_per_address_asked_for(app, other_workers) ->
     assert unknown == [200, 200, 429]
 
 
-def test_account_actions_are_limited_per_user(app, other_workers) -> None:
+def test_account_actions_are_limited_per_user(app, twin_apps) -> None:
     user = make_user()
-    worker = other_workers(ACCOUNT_ACTION_LIMIT="2 per minute")
+    worker = twin_apps(ACCOUNT_ACTION_LIMIT="2 per minute")
     client = worker.test_client()
     password_step(client, user.email)
     data = {"current_password": "wrong password!!", "new_password": "x" * 12, "confirm": "x" * 12}
@@ -123,7 +121,7 @@ def test_account_actions_are_limited_per_user(app, other_workers) -> None:
     assert statuses == [422, 422, 429]
 
 
-def test_code_step_limit_is_shared_across_workers_through_redis(app, other_workers) -> None:
+def test_code_step_limit_is_shared_across_workers_through_redis(app, twin_apps) -> None:
     require(bool(TEST_REDIS_URL), "TEST_REDIS_URL not set (Redis)")
     store = redis.Redis.from_url(TEST_REDIS_URL)
     store.flushdb()
@@ -133,8 +131,8 @@ def test_code_step_limit_is_shared_across_workers_through_redis(app, other_worke
         "RATELIMIT_STORAGE_URI": TEST_REDIS_URL,
         "SECOND_FACTOR_LIMIT_PER_ACCOUNT": "3 per minute",
     }
-    worker_a = other_workers(**settings).test_client()
-    worker_b = other_workers(**settings).test_client()
+    worker_a = twin_apps(**settings).test_client()
+    worker_b = twin_apps(**settings).test_client()
     for client in (worker_a, worker_b, worker_a):
         password_step(client, user.email)
         assert client.post("/login/code", data={"code": "000000"}).status_code == 401

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-
 import pytest
 import redis
-from flask import Flask
 
-from assist.extensions import db
 from assist.roles import Role
-from tests.conftest import TEST_REDIS_URL, IsolatedClient, make_app, require
+from tests.conftest import TEST_REDIS_URL, make_app, require
 from tests.factories import PASSWORD, make_user
 
 
@@ -90,28 +86,6 @@ def test_security_headers(app, client) -> None:
     assert "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert headers["Referrer-Policy"] == "same-origin"
-
-
-@pytest.fixture
-def twin_apps(app) -> Iterator[Callable[..., Flask]]:
-    """Extra app instances (think: other gunicorn workers) sharing the test's connection."""
-    made: list[tuple[Flask, object]] = []
-    with app.app_context():
-        connection = db.engines[None]
-
-    def _make(**overrides) -> Flask:
-        twin = make_app(app.config["SQLALCHEMY_DATABASE_URI"], RATELIMIT_ENABLED=True, **overrides)
-        twin.test_client_class = IsolatedClient
-        with twin.app_context():
-            made.append((twin, db.engines[None]))
-            db.engines[None] = connection
-        return twin
-
-    yield _make
-    for twin, engine in made:
-        with twin.app_context():
-            db.engines[None] = engine
-            engine.dispose()
 
 
 def test_login_throttled_per_account(app, twin_apps) -> None:
