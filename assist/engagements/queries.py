@@ -54,9 +54,19 @@ def visible_engagements(
 
 
 def get_engagement_or_404(user: User, engagement_id: int) -> Engagement:
+    from assist.delivery.models import Activity
     from assist.engagements.policy import can_view
 
-    engagement = db.session.get(Engagement, engagement_id)
+    # Everything the engagement page shows, loaded up front: a fixed number of queries.
+    engagement = db.session.get(
+        Engagement,
+        engagement_id,
+        options=[
+            sa.orm.selectinload(Engagement.activities).selectinload(Activity.attachments),
+            sa.orm.selectinload(Engagement.feedback),
+            sa.orm.selectinload(Engagement.decision),
+        ],
+    )
     if engagement is None or not can_view(user, engagement):
         raise NotFound()
     return engagement
@@ -66,7 +76,9 @@ def request_engagements(request_id: int) -> list[Engagement]:
     stmt = (
         sa.select(Engagement)
         .where(Engagement.request_id == request_id)
-        .options(sa.orm.joinedload(Engagement.organisation))
+        .options(
+            sa.orm.joinedload(Engagement.organisation), sa.orm.selectinload(Engagement.decision)
+        )
         .order_by(Engagement.id)
     )
     return list(db.session.scalars(stmt))

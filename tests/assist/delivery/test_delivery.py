@@ -87,12 +87,16 @@ def test_the_whole_delivery(app, world) -> None:
         services.answer_follow_up(follow_up, world["city"], ["training_repeated"], "")
 
 
-def test_dispute_goes_back_to_the_expert(app, world) -> None:
+def test_dispute_goes_back_to_the_expert(app, world, login_as) -> None:
     activity = deliver(world)
     with pytest.raises(ValidationFailed):
         services.transition_activity(activity, world["city"], "dispute", "")
     services.transition_activity(activity, world["city"], "dispute", "Only one session took place.")
     assert activity.status == ActivityStatus.DISPUTED
+    db.session.commit()
+    page = login_as(world["expert"]).get(f"/engagements/{world['engagement'].id}")
+    assert "The city disputed this record" in page.get_data(as_text=True)
+    assert "Only one session took place." in page.get_data(as_text=True)
     note = db.session.scalars(
         sa.select(Notification).where(Notification.user_id == world["expert"].id)
     ).all()
