@@ -10,7 +10,7 @@ FLASK := $(BIN)/flask --app wsgi
 APT_GET := DEBIAN_FRONTEND=noninteractive apt-get
 IS_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo yes)
 
-.PHONY: run test test-fast lint vendor system-deps browser-deps clean
+.PHONY: run serve test test-fast lint vendor system-deps browser-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,16 @@ run: $(VENV)/.runtime-installed | instance
 	@echo "PREPARE Assist on http://127.0.0.1:$(PORT)/ (demo accounts: see README)"
 	ASSIST_ENV=$${ASSIST_ENV:-development} $(BIN)/gunicorn --workers $(WORKERS) \
 		--bind 127.0.0.1:$(PORT) --no-control-socket --access-logfile - wsgi:app
+
+# Production: the settings come from the environment (nothing is generated, no demo data).
+# gunicorn.conf.py: WEB_CONCURRENCY workers (gthread), PORT/BIND, no control socket.
+serve: $(VENV)/.runtime-installed
+	@if [ -z "$$SECRET_KEY" ]; then echo "make serve: SECRET_KEY is not set. Set it to a long random value, e.g. export SECRET_KEY=\$$(python3 -c 'import secrets; print(secrets.token_hex(32))')" >&2; exit 1; fi
+	@case "$$DATABASE_URL" in postgres://*|postgresql://*|postgresql+psycopg://*) ;; \
+		*) echo "make serve: DATABASE_URL must point to PostgreSQL (postgresql+psycopg://user:pass@host/db); it is unset or not a PostgreSQL URL" >&2; exit 1;; esac
+	@if [ -z "$$REDIS_URL" ]; then echo "make serve: REDIS_URL is not set (redis://host:6379/0): several workers must share their sign-in throttling counters" >&2; exit 1; fi
+	ASSIST_ENV=production $(FLASK) db upgrade
+	ASSIST_ENV=production exec $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
 
 # Chromium (browser tests) and Node/npm (axe-core) come from Debian when missing.
 system-deps:

@@ -120,6 +120,8 @@ def load_config(
         # The forgot-password answer takes at least this long, found or not (no timing oracle).
         "FORGOT_PASSWORD_MIN_SECONDS": float(os.environ.get("FORGOT_PASSWORD_MIN_SECONDS", 0.5)),
         "PER_PAGE": int(os.environ.get("PER_PAGE", 20)),
+        # Where each machine keeps its saved matching index (default: the instance folder).
+        "MATCHING_CACHE_DIR": os.environ.get("MATCHING_CACHE_DIR", ""),
         # Closed requests unchanged for this many days are anonymised by `flask apply-retention`.
         "RETENTION_DAYS": int(os.environ.get("RETENTION_DAYS", 730)),
         # Four-eyes rule: a match must be approved by someone other than its proposer.

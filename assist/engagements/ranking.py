@@ -26,7 +26,12 @@ from assist.directory.queries import term_labels
 from assist.engagements.models import Engagement, MatchingIndexState
 from assist.extensions import db
 from assist.requests.models import AssistanceRequest
-from assist.workflow import OPEN_ENGAGEMENT_STATES, ActivityStatus, EngagementStatus
+from assist.workflow import (
+    CAPACITY_STATES,
+    OPEN_ENGAGEMENT_STATES,
+    ActivityStatus,
+    EngagementStatus,
+)
 from matching import Decision, ExpertProfile, Match, Matcher, RequestProfile, load_or_fit
 
 log = logging.getLogger("assist.matching")
@@ -43,10 +48,40 @@ LABEL_KINDS = (
 )
 
 
+def _changed(obj: Any, *names: str) -> bool:
+    state = sa.inspect(obj)
+    return any(state.attrs[name].history.has_changes() for name in names)
+
+
+def _affects_index(obj: Any, is_new: bool) -> bool:
+    """Whether this change alters what the index is built from (so every worker rebuilds)."""
+    if isinstance(obj, ExpertOrganisation | EngagementFeedback):
+        return True  # profiles and ratings
+    if isinstance(obj, Engagement):
+        # Only moves into or out of the capacity-holding states change "capacity in use".
+        return _changed(obj, "status") and (
+            is_new or obj.status in CAPACITY_STATES or _was_in(obj, CAPACITY_STATES)
+        )
+    if isinstance(obj, Activity):
+        # Only delivered reports are documents of the organisation.
+        reported = {ActivityStatus.DELIVERED, ActivityStatus.CONFIRMED}
+        return obj.status in reported or _was_in(obj, reported)
+    return False
+
+
+def _was_in(obj: Any, states: frozenset[Any] | set[Any]) -> bool:
+    deleted = sa.inspect(obj).attrs["status"].history.deleted
+    return any(s in states for s in deleted)
+
+
 @event.listens_for(Session, "before_flush")
 def _bump_on_directory_change(session: Session, flush_context: Any, instances: Any) -> None:
-    changed = (*session.new, *session.dirty, *session.deleted)
-    if any(isinstance(obj, INDEXED_MODELS) for obj in changed):
+    new = [(obj, True) for obj in session.new]
+    other = [(obj, False) for obj in (*session.dirty, *session.deleted)]
+    if any(
+        isinstance(obj, INDEXED_MODELS) and _affects_index(obj, is_new)
+        for obj, is_new in new + other
+    ):
         session.execute(
             sa.update(MatchingIndexState).values(
                 version=MatchingIndexState.version + 1, changed_at=utcnow()

@@ -27,6 +27,9 @@ from assist.workflow import EngagementStatus, RequestStatus
 
 bp = Blueprint("engagements", __name__)
 
+#: Candidates shown before "Show every organisation" (vetoed ones are always listed).
+SHOWN = 25
+
 FILTERS = {
     "common_language": ("Share a working language", lambda m: m.has_common_language is not False),
     "country": ("Have worked in the city's country", lambda m: m.signals.get("country", 0) >= 1),
@@ -71,12 +74,18 @@ def ranking(request_id: int) -> str | Response | tuple[str, int]:
         else:
             status = 422
     active = [name for name in FILTERS if request.args.get(name)]
-    everyone = rank_experts(req)
+    show_all = bool(request.args.get("all"))
+    # Filters look further down the ranking; without them the top is what staff read.
+    everyone = rank_experts(req, k=None if (active or show_all) else SHOWN)
     ranked = [
         r
         for r in everyone
         if r.match.excluded_reason or all(FILTERS[name][1](r.match) for name in active)
     ]
+    if not show_all:
+        ranked = [r for r in ranked if not r.match.excluded_reason][:SHOWN] + [
+            r for r in ranked if r.match.excluded_reason
+        ]
     top_id = next((r.organisation_id for r in everyone if not r.match.excluded_reason), None)
     return render_template(
         "engagements/ranking.html",
@@ -87,6 +96,8 @@ def ranking(request_id: int) -> str | Response | tuple[str, int]:
         form=form,
         top_id=top_id,
         can_propose=req.status == RequestStatus.MATCHING,
+        show_all=show_all,
+        shown=SHOWN,
         engagements=queries.request_engagements(req.id),
     ), status
 

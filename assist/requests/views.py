@@ -82,7 +82,6 @@ def new() -> str | Response:
     if form.validate_on_submit():
         try:
             req = services.create_draft(current_actor(), form.to_data())
-            db.session.commit()
         except ValidationFailed as exc:
             db.session.rollback()
             attach_errors(form, exc)
@@ -95,19 +94,26 @@ def new() -> str | Response:
     ), 200 if not form.errors else 422
 
 
-def _after_save(req: AssistanceRequest, form: RequestForm) -> Response | str:
-    """Saved; if the user also asked to submit, try that and explain what is missing."""
+def _after_save(req: AssistanceRequest, form: RequestForm) -> Response | tuple[str, int]:
+    """Commit the save, and the submission with it when asked: one transaction, so the user
+    is never told "error" about a request that was in fact half-done. An incomplete request
+    is kept as a draft (the submission is rolled back to a savepoint) and what is missing is
+    shown next to the fields."""
     if not form.save_and_submit.data:
+        db.session.commit()
         flash("Draft saved. You can come back and edit it until you submit it.", "success")
         return redirect(url_for("requests.detail", request_id=req.id))
+    savepoint = db.session.begin_nested()
     try:
         services.submit_request(req, current_actor())
-        db.session.commit()
+        savepoint.commit()
     except ValidationFailed as exc:
-        db.session.rollback()
+        savepoint.rollback()
+        db.session.commit()  # the draft as typed
         form.version.data = str(req.version)
         attach_errors(form, exc)
         return render_template("requests/form.html", form=form, req=req), 422
+    db.session.commit()
     flash("Request submitted. Efus will review it; you will see its progress here.", "success")
     return redirect(url_for("requests.detail", request_id=req.id))
 
@@ -167,7 +173,6 @@ def edit(request_id: int) -> str | Response | tuple[str, int]:
         try:
             expected = int(form.version.data) if (form.version.data or "").isdigit() else None
             services.update_request(req, current_actor(), form.to_data(), expected_version=expected)
-            db.session.commit()
         except (ValidationFailed, Conflict) as exc:
             db.session.rollback()
             if isinstance(exc, ValidationFailed):

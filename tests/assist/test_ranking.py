@@ -169,3 +169,31 @@ def test_rebuild_index_command(app, directory) -> None:
     assert result.exit_code == 0, result.output
     assert "built over 2 active expert organisation(s)" in result.output
     assert db.session.scalar(sa.select(MatchingIndexState.version)) == before + 1
+
+
+def test_only_changes_the_index_reads_bump_the_stamp(app, directory) -> None:
+    """Proposals and planned activities leave the index alone; capacity and reports do not."""
+    from assist.delivery.models import Activity
+    from assist.engagements.models import Engagement
+    from assist.workflow import ActivityStatus, EngagementStatus
+
+    exit_org, _ = directory
+    req = request_for()
+    version = lambda: db.session.scalar(sa.select(MatchingIndexState.version))  # noqa: E731
+    before = version()
+    engagement = Engagement(request=req, organisation=exit_org, proposed_by=req.created_by)
+    db.session.add(engagement)
+    db.session.flush()
+    assert version() == before  # a proposal uses no capacity
+    engagement.status = EngagementStatus.ACCEPTED
+    db.session.flush()
+    assert version() == before + 1  # capacity in use changed
+    activity = Activity(
+        engagement=engagement, format="training", topic="t", created_by=req.created_by
+    )
+    db.session.add(activity)
+    db.session.flush()
+    assert version() == before + 1  # a planned activity is not a report
+    activity.status = ActivityStatus.DELIVERED
+    db.session.flush()
+    assert version() == before + 2  # a delivered report is a document of the organisation
