@@ -21,9 +21,12 @@ __all__ = [
     "VARIANTS",
     "EvalSet",
     "compare",
+    "cross_lingual",
+    "cross_lingual_table",
     "evaluate",
     "expert_side",
     "halves_table",
+    "load_cross_lingual",
     "load_eval_set",
     "main",
     "mrr",
@@ -42,6 +45,13 @@ VARIANTS: Mapping[str, Mapping[str, Any]] = {
         "prefix_length": 5,
         "combine": "max+centroid",
         "text_baseline": "mean",
+    },
+    "prefix5 max+centroid, mean baseline, no lexicon": {
+        "analyzer": "prefix",
+        "prefix_length": 5,
+        "combine": "max+centroid",
+        "text_baseline": "mean",
+        "concepts": False,
     },
     "prefix5 max+centroid, no baseline": {
         "analyzer": "prefix",
@@ -247,6 +257,102 @@ def evaluate(
     return out
 
 
+#: Variants compared on the cross-lingual set: the default with and without the lexicon.
+CROSS_LINGUAL_VARIANTS: Mapping[str, Mapping[str, Any]] = {
+    "lexicon (default)": {},
+    "no lexicon": {"concepts": False},
+}
+
+
+def load_cross_lingual(path: str | Path, data: EvalSet) -> dict[str, EvalSet]:
+    """Read translated requests and pair them with their originals in ``data``.
+
+    Parameters
+    ----------
+    path : str or Path
+        JSON with a ``requests`` list; each item has ``id``, ``source`` (the id
+        of the original request in ``data``), ``language`` and ``text``.
+    data : EvalSet
+        The evaluation set the originals come from.
+
+    Returns
+    -------
+    dict of str to EvalSet
+        ``"en"``: the originals that were translated, in order; then one set
+        per language, each translation taking its original's grades and
+        structured fields, so only the text differs.
+    """
+    raw = json.loads(Path(path).read_text(encoding="utf-8"))
+    pos = {r.id: i for i, r in enumerate(data.requests)}
+    by_lang: dict[str, list[tuple[int, str, str]]] = {}
+    sources: list[int] = []
+    for item in raw["requests"]:
+        src = str(item["source"])
+        if src not in pos:
+            raise ValueError(f"translation {item.get('id')!r} names unknown source {src!r}")
+        i = pos[src]
+        if i not in sources:
+            sources.append(i)
+        by_lang.setdefault(str(item["language"]), []).append((i, str(item["id"]), item["text"]))
+    out = {"en": data.subset(sources)}
+    for lang, items in by_lang.items():
+        requests = tuple(replace(data.requests[i], id=rid, text=text) for i, rid, text in items)
+        out[lang] = replace(
+            data,
+            requests=requests,
+            relevance=tuple(data.relevance[i] for i, _, _ in items),
+        )
+    return out
+
+
+def cross_lingual(
+    sets: Mapping[str, EvalSet],
+    variants: Mapping[str, Mapping[str, Any]] = CROSS_LINGUAL_VARIANTS,
+) -> list[tuple[str, str, dict[str, float]]]:
+    """nDCG@5 per language, in text-only and structured mode, for each variant.
+
+    Returns
+    -------
+    list of (mode, variant, {language: nDCG@5, ...})
+        Languages in the order of ``sets`` (English originals first).
+    """
+    out = []
+    for mode in ("text-only", "structured"):
+        for name, params in variants.items():
+            row = {}
+            for lang, d in sets.items():
+                sub = text_only(d) if mode == "text-only" else d
+                row[lang] = evaluate(Matcher(**params), sub)["ndcg@5"]
+            out.append((mode, name, row))
+    return out
+
+
+def cross_lingual_table(rows: list[tuple[str, str, dict[str, float]]], markdown: bool) -> str:
+    """Format :func:`cross_lingual` rows: nDCG@5 per language and the gap to English."""
+    langs = list(rows[0][2])
+    others = [lang for lang in langs if lang != "en"]
+    head = ("mode", "variant", *langs, *(f"gap {lang}" for lang in others), "mean gap")
+    body = []
+    for mode, name, r in rows:
+        gaps = [r[lang] - r["en"] for lang in others]
+        body.append(
+            (
+                mode,
+                name,
+                *(f"{r[lang]:.3f}" for lang in langs),
+                *(f"{g:+.3f}" for g in gaps),
+                f"{float(np.mean(gaps)):+.3f}" if gaps else "-",
+            )
+        )
+    if markdown:
+        lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        lines += ["| " + " | ".join(row) + " |" for row in body]
+        return "\n".join(lines)
+    widths = [max(len(str(x[i])) for x in [head, *body]) for i in range(len(head))]
+    fmt = "  ".join(f"{{:<{w}}}" if i < 2 else f"{{:>{w}}}" for i, w in enumerate(widths))
+    return "\n".join(fmt.format(*row) for row in [head, *body])
+
+
 _COLUMNS = ("ndcg@5", "mrr", "recall@3", "expert_spearman", "expert_ndcg@5")
 
 
@@ -330,8 +436,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--halves", action="store_true", help="also print every variant on each half"
     )
+    parser.add_argument(
+        "--cross-lingual",
+        metavar="PATH",
+        help="translated requests (JSON); default: <name>_crosslingual.json next to PATH, if any",
+    )
     args = parser.parse_args(argv)
     data = load_eval_set(args.path)
+    xl_path = args.cross_lingual
+    if xl_path is None:
+        guess = Path(args.path).with_name(Path(args.path).stem + "_crosslingual.json")
+        xl_path = guess if guess.exists() else None
     print(
         f"{len(data.experts)} experts, {len(data.requests)} requests; "
         f"relevant = grade >= {RELEVANT}"
@@ -343,6 +458,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.no_split:
         print()
         print("\n".join(split_check(data)))
+    if xl_path is not None:
+        sets = load_cross_lingual(xl_path, data)
+        print()
+        print(
+            f"cross-lingual ({xl_path}): nDCG@5 of {len(sets['en'].requests)} English requests "
+            "and their translations; gap = language - en"
+        )
+        print(cross_lingual_table(cross_lingual(sets), args.markdown))
     return 0
 
 

@@ -11,6 +11,7 @@ from sklearn.base import BaseEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import check_is_fitted
 
+from matching.concepts import CONCEPT_PREFIX, default_lexicon
 from matching.profiles import Decision, ExpertProfile, FrozenMap, Match, RequestProfile
 from matching.signals import DEFAULT_WEIGHTS, SIGNALS, TAG_FIELDS, SignalTable
 from matching.text import BASELINES, CSLS_K, TextIndex
@@ -128,6 +129,12 @@ class Matcher(BaseEstimator):
         changes a request's ranking; it changes how an expert's scores for
         different requests compare. It depends only on the request and the
         fitted directory, not on the other requests scored with it.
+    concepts : bool, default=True
+        Add concept features from the domain lexicon (``matching/lexicon.json``)
+        to the text model, so that requests and documents in different
+        languages that name the same concept share a feature.
+    concept_weight : float, default=1.0
+        Factor on the weight of concept features in the text vectors.
 
     Attributes
     ----------
@@ -157,6 +164,8 @@ class Matcher(BaseEstimator):
         min_decisions: int = 20,
         n_terms: int = 3,
         text_baseline: str | None = "mean",
+        concepts: bool = True,
+        concept_weight: float = 1.0,
     ) -> None:
         self.analyzer = analyzer
         self.prefix_length = prefix_length
@@ -170,6 +179,8 @@ class Matcher(BaseEstimator):
         self.min_decisions = min_decisions
         self.n_terms = n_terms
         self.text_baseline = text_baseline
+        self.concepts = concepts
+        self.concept_weight = concept_weight
 
     # ------------------------------------------------------------------ fit
     def fit(self, experts: Sequence[ExpertProfile]) -> Matcher:
@@ -227,6 +238,8 @@ class Matcher(BaseEstimator):
                 lsa_components=self.lsa_components,
                 lsa_weight=self.lsa_weight,
                 max_features=self.max_features,
+                concepts=self.concepts,
+                concept_weight=self.concept_weight,
             ).fit(docs)
         self.experts_ = list(experts)
         self.expert_ids_ = [e.id for e in experts]
@@ -427,6 +440,11 @@ class Matcher(BaseEstimator):
             return str(self.labels[code])
         return code.replace("_", " ")
 
+    def _concept_label(self, code: str) -> str:
+        if self.labels and code in self.labels:
+            return str(self.labels[code])
+        return default_lexicon().label(code)
+
     def _language(self, code: str) -> str:
         if self.labels and code in self.labels:
             return str(self.labels[code])
@@ -511,8 +529,12 @@ class Matcher(BaseEstimator):
         if signal == "text":
             if value <= 0 or ctx is None or self.text_ is None:
                 return None
-            terms = self.text_.shared_terms(ctx[0], j, ctx[1], n=self.n_terms)
-            tail = f"; top shared terms: {', '.join(terms)}" if terms else ""
+            words = self.text_.shared_terms(ctx[0], j, ctx[1], n=self.n_terms)
+            concepts = self.text_.shared_terms(ctx[0], j, n=2, concepts=True)
+            tail = f"; top shared terms: {', '.join(words)}" if words else ""
+            if concepts:
+                names = [self._concept_label(c[len(CONCEPT_PREFIX) :]) for c in concepts]
+                tail += f"; shared concept: {', '.join(names)}"
             return f"text similarity {value:.2f}{tail}"
         if signal in TAG_FIELDS:
             shared = sorted(set(getattr(request, signal)) & set(getattr(expert, signal)))

@@ -16,6 +16,7 @@ import sklearn
 from sklearn.base import clone
 from sklearn.utils.validation import check_is_fitted
 
+from matching.concepts import LEXICON_PATH
 from matching.matcher import Matcher
 from matching.profiles import ExpertProfile
 
@@ -29,8 +30,9 @@ __all__ = [
 ]
 
 #: Bumped when the saved layout or the Matcher's learned state changes shape
-#: (2: Matcher gained `text_baseline`; a version-1 pickle would lack it).
-FORMAT_VERSION = 2
+#: (2: Matcher gained `text_baseline`; a version-1 pickle would lack it.
+#: 3: Matcher gained `concepts` and `concept_weight`.)
+FORMAT_VERSION = 3
 SUBDIR = "matching"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 
@@ -232,7 +234,11 @@ def load_or_fit(
         Fitted on ``experts``.
     """
     template = Matcher() if matcher is None else matcher
-    key = hashlib.sha256(f"{stamp}\n{fingerprint(experts, template)}".encode()).hexdigest()
+    # The lexicon is data read at fit time: editing it must invalidate the cache.
+    lexicon = hashlib.sha256(LEXICON_PATH.read_bytes()).hexdigest()
+    key = hashlib.sha256(
+        f"{stamp}\n{fingerprint(experts, template)}\n{lexicon}".encode()
+    ).hexdigest()
     cached = load_matcher(instance_dir, name, key)
     if cached is not None:
         return cached

@@ -13,6 +13,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer, strip_accents_unico
 from sklearn.preprocessing import normalize
 from sklearn.utils.validation import check_is_fitted
 
+from matching.concepts import CONCEPT_PREFIX, ConceptLexicon, default_lexicon
+
 __all__ = ["ANALYZERS", "BASELINES", "COMBINERS", "CSLS_K", "Analyzer", "TextIndex"]
 
 ANALYZERS = ("word", "prefix", "word+char")
@@ -69,10 +71,16 @@ class Analyzer:
     ----------
     prefix_length : int or None, default=None
         Keep only this many leading characters of each word; ``None`` keeps words whole.
+    lexicon : ConceptLexicon or None, default=None
+        If given, append one ``CONCEPT:<code>`` token per lexicon match to the
+        words, so that texts in different languages share concept features.
     """
 
-    def __init__(self, prefix_length: int | None = None) -> None:
+    def __init__(
+        self, prefix_length: int | None = None, lexicon: ConceptLexicon | None = None
+    ) -> None:
         self.prefix_length = prefix_length
+        self.lexicon = lexicon
 
     def pairs(self, text: str) -> list[tuple[str, str]]:
         """Return ``(feature, surface word)`` pairs, the surface word lowercased."""
@@ -82,6 +90,11 @@ class Analyzer:
             if plain in _STOPWORDS or plain.isdigit():
                 continue
             out.append((self._cut(plain), word))
+        if self.lexicon is not None:
+            out.extend(
+                (CONCEPT_PREFIX + code, CONCEPT_PREFIX + code)
+                for code, _ in self.lexicon.match(text)
+            )
         return out
 
     def _cut(self, word: str) -> str:
@@ -92,8 +105,12 @@ class Analyzer:
         p = self.prefix_length
         words = _TOKEN.findall(strip_accents_unicode(text.lower()))
         if p is None:
-            return [w for w in words if w not in _STOPWORDS and not w.isdigit()]
-        return [w[:p] for w in words if w not in _STOPWORDS and not w.isdigit()]
+            out = [w for w in words if w not in _STOPWORDS and not w.isdigit()]
+        else:
+            out = [w[:p] for w in words if w not in _STOPWORDS and not w.isdigit()]
+        if self.lexicon is not None:
+            out.extend(self.lexicon.tokens(text))
+        return out
 
 
 def _segment_reduce(sims: np.ndarray, offsets: np.ndarray, how: str) -> np.ndarray:
@@ -133,6 +150,11 @@ class TextIndex(BaseEstimator):
         Weight of the LSA similarity when ``lsa_components > 0``.
     max_features : int or None, default=None
         Cap on the TF-IDF vocabulary (most frequent terms kept).
+    concepts : bool, default=False
+        Add ``CONCEPT:<code>`` features from the domain lexicon
+        (:mod:`matching.concepts`) to documents and queries.
+    concept_weight : float, default=1.0
+        Factor on the TF-IDF weight of concept features before normalisation.
 
     Attributes
     ----------
@@ -162,6 +184,8 @@ class TextIndex(BaseEstimator):
         lsa_components: int = 0,
         lsa_weight: float = 0.3,
         max_features: int | None = None,
+        concepts: bool = False,
+        concept_weight: float = 1.0,
     ) -> None:
         self.analyzer = analyzer
         self.prefix_length = prefix_length
@@ -169,6 +193,8 @@ class TextIndex(BaseEstimator):
         self.lsa_components = lsa_components
         self.lsa_weight = lsa_weight
         self.max_features = max_features
+        self.concepts = concepts
+        self.concept_weight = concept_weight
 
     def _check_params(self) -> None:
         if self.analyzer not in ANALYZERS:
@@ -183,6 +209,8 @@ class TextIndex(BaseEstimator):
             )
         if not 0.0 <= self.lsa_weight <= 1.0:
             raise ValueError(f"lsa_weight must be in [0, 1], got {self.lsa_weight!r}")
+        if not isinstance(self.concept_weight, (int, float)) or not self.concept_weight >= 0:
+            raise ValueError(f"concept_weight must be >= 0, got {self.concept_weight!r}")
 
     def fit(self, documents: Sequence[Sequence[str]]) -> TextIndex:
         """Build the index.
@@ -205,7 +233,10 @@ class TextIndex(BaseEstimator):
             rows = ["\n".join(docs) for docs in documents]
             counts = [1] * len(documents)
         self.offsets_ = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-        self.analyzer_ = Analyzer(self.prefix_length if self.analyzer == "prefix" else None)
+        self.analyzer_ = Analyzer(
+            self.prefix_length if self.analyzer == "prefix" else None,
+            default_lexicon() if self.concepts else None,
+        )
         self.vectorizer_ = TfidfVectorizer(
             analyzer=self.analyzer_,
             sublinear_tf=True,
@@ -219,6 +250,12 @@ class TextIndex(BaseEstimator):
                 "or punctuation); give profile text or rely on structured fields"
             )
         matrix = self.vectorizer_.fit_transform(rows)
+        self.feature_names_ = self.vectorizer_.get_feature_names_out()
+        self.concept_mask_ = np.char.startswith(self.feature_names_.astype(str), CONCEPT_PREFIX)
+        scale = np.where(self.concept_mask_, np.float32(self.concept_weight), np.float32(1.0))
+        self.scale_ = scale.astype(np.float32) if self.concept_mask_.any() else None
+        if self.scale_ is not None:
+            matrix = sp.csr_matrix(matrix @ sp.diags(self.scale_))
         if self.analyzer == "word+char":
             self.char_vectorizer_ = TfidfVectorizer(
                 analyzer="char_wb",
@@ -231,8 +268,9 @@ class TextIndex(BaseEstimator):
             chars = self.char_vectorizer_.fit_transform(rows)
             matrix = sp.hstack([matrix, chars], format="csr")
         matrix = normalize(matrix).astype(np.float32)
-        self.feature_names_ = self.vectorizer_.get_feature_names_out()
         self.idf_ = self.vectorizer_.idf_.astype(np.float32)
+        if self.scale_ is not None:
+            self.idf_ = self.idf_ * self.scale_
         self.doc_matrix_ = sp.csr_matrix(matrix)
         if self.combine in ("centroid", "max+centroid"):
             self.centroid_matrix_ = self._centroids(documents)
@@ -272,10 +310,10 @@ class TextIndex(BaseEstimator):
 
     def _vectorize(self, texts: Sequence[str]) -> sp.csr_matrix:
         if self.char_vectorizer_ is not None:
-            matrix = sp.hstack(
-                [self.vectorizer_.transform(texts), self.char_vectorizer_.transform(texts)],
-                format="csr",
-            )
+            words = self.vectorizer_.transform(texts)
+            if self.scale_ is not None:
+                words = words @ sp.diags(self.scale_)
+            matrix = sp.hstack([words, self.char_vectorizer_.transform(texts)], format="csr")
             return sp.csr_matrix(matrix, dtype=np.float32)
         # Same result as vectorizer_.transform (sublinear tf x idf, then L2 norm by the
         # caller) without its per-call validation, which dominates for one short query.
@@ -386,7 +424,12 @@ class TextIndex(BaseEstimator):
         return surface
 
     def shared_terms(
-        self, query: sp.csr_matrix, expert: int, surface: dict[str, str] | None = None, n: int = 3
+        self,
+        query: sp.csr_matrix,
+        expert: int,
+        surface: dict[str, str] | None = None,
+        n: int = 3,
+        concepts: bool = False,
     ) -> list[str]:
         """The query's terms that contribute most to its similarity with one expert.
 
@@ -401,6 +444,8 @@ class TextIndex(BaseEstimator):
             query spells them rather than as truncated features.
         n : int, default=3
             How many terms at most.
+        concepts : bool, default=False
+            Return concept features (``CONCEPT:<code>``) instead of words.
 
         Returns
         -------
@@ -426,7 +471,8 @@ class TextIndex(BaseEstimator):
         else:
             feats = np.concatenate([f for f, _ in per_row])
             contrib = np.concatenate([c for _, c in per_row])
-        keep = feats < len(self.vectorizer_.vocabulary_)  # word features only
+        keep = feats < len(self.vectorizer_.vocabulary_)  # word-vectorizer features only
+        keep &= self.concept_mask_[np.minimum(feats, self.concept_mask_.size - 1)] == concepts
         feats, contrib = feats[keep], contrib[keep]
         if feats.size == 0:
             return []
