@@ -35,6 +35,19 @@ def make_organisation(name: str | None = None, **kw: Any) -> ExpertOrganisation:
     return org
 
 
+def tag(org: ExpertOrganisation, **codes: list[str]) -> ExpertOrganisation:
+    """Give an organisation profile tags by field name: ``tag(org, themes=[...])``."""
+    from assist.directory.services import PROFILE_TERM_FIELDS
+
+    org.terms = [
+        t
+        for name, values in codes.items()
+        for t in resolve_terms(PROFILE_TERM_FIELDS[name], values, name)
+    ]
+    db.session.flush()
+    return org
+
+
 def make_user(
     role: Role = Role.CITY_OFFICIAL,
     *,

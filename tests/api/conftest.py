@@ -10,9 +10,6 @@ from flask.testing import FlaskClient
 
 from assist.api import tokens
 from assist.auth.models import User
-from assist.directory.models import ExpertOrganisation
-from assist.directory.queries import resolve_terms
-from assist.directory.services import PROFILE_TERM_FIELDS
 from assist.extensions import db
 
 
@@ -49,16 +46,6 @@ class Api:
 @pytest.fixture
 def api(app, client: FlaskClient) -> Api:
     return Api(app.test_client(use_cookies=False))
-
-
-def tag(org: ExpertOrganisation, **codes: list[str]) -> ExpertOrganisation:
-    org.terms = [
-        t
-        for name, values in codes.items()
-        for t in resolve_terms(PROFILE_TERM_FIELDS[name], values, name)
-    ]
-    db.session.flush()
-    return org
 
 
 @pytest.fixture

@@ -23,8 +23,7 @@ from assist.engagements.models import Engagement
 from assist.extensions import db
 from assist.roles import Role
 from assist.workflow import EngagementStatus, RequestStatus
-from tests.api.conftest import tag
-from tests.factories import make_organisation, make_request, make_user
+from tests.factories import make_organisation, make_request, make_user, tag
 
 CHECKS = [
     not_a_server_error,

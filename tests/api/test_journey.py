@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assist.roles import Role
-from tests.api.conftest import tag
-from tests.factories import make_authority, make_organisation, make_user
+from tests.factories import make_authority, make_organisation, make_user, tag
 
 DRAFT = {
     "title": "Release preparation for young adults",

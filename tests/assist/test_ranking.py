@@ -11,20 +11,7 @@ from assist.extensions import db
 from assist.roles import Role
 from assist.workflow import RequestStatus
 from tests.conftest import make_app
-from tests.factories import make_authority, make_organisation, make_request, make_user
-
-
-def tag(org, **codes):
-    from assist.directory.queries import resolve_terms
-    from assist.directory.services import PROFILE_TERM_FIELDS
-
-    org.terms = [
-        t
-        for name, values in codes.items()
-        for t in resolve_terms(PROFILE_TERM_FIELDS[name], values, name)
-    ]
-    db.session.flush()
-    return org
+from tests.factories import make_authority, make_organisation, make_request, make_user, tag
 
 
 @pytest.fixture

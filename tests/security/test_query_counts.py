@@ -22,10 +22,9 @@ from assist.notifications.models import Notification
 from assist.requests.models import AssistanceRequest
 from assist.roles import Role
 from assist.workflow import ActivityStatus, EngagementStatus, RequestStatus
-from tests.api.conftest import tag
 from tests.assist.reports.conftest import activity, attach, engage
 from tests.assist.reports.test_query_count import count_statements
-from tests.factories import make_authority, make_organisation, make_request, make_user
+from tests.factories import make_authority, make_organisation, make_request, make_user, tag
 
 FEW, MANY = 2, 12
 STATUSES = [RequestStatus.MATCHING, RequestStatus.SUBMITTED, RequestStatus.IN_REVIEW]

@@ -17,8 +17,7 @@ from assist.notifications.models import Notification, OutboxEmail
 from assist.requests import services as request_services
 from assist.roles import Role
 from assist.workflow import EngagementStatus, InvalidTransition, RequestStatus
-from tests.assist.test_ranking import tag
-from tests.factories import make_organisation, make_request, make_user
+from tests.factories import make_organisation, make_request, make_user, tag
 
 
 @pytest.fixture
