@@ -2,6 +2,8 @@
 
 from enum import StrEnum
 
+from flask_babel import lazy_gettext as _l
+
 
 class Role(StrEnum):
     CITY_OFFICIAL = "city_official"
@@ -11,14 +13,14 @@ class Role(StrEnum):
 
     @property
     def label(self) -> str:
-        return _LABELS[self]
+        return str(_LABELS[self])
 
 
 _LABELS = {
-    Role.CITY_OFFICIAL: "City official",
-    Role.STAFF: "Efus staff",
-    Role.EXPERT: "Expert",
-    Role.ADMIN: "Administrator",
+    Role.CITY_OFFICIAL: _l("City official"),
+    Role.STAFF: _l("Efus staff"),
+    Role.EXPERT: _l("Expert"),
+    Role.ADMIN: _l("Administrator"),
 }
 
 #: Roles that act across every authority (read-only on requests for now).
