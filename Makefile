@@ -10,7 +10,7 @@ FLASK := $(BIN)/flask --app wsgi
 APT_GET := DEBIAN_FRONTEND=noninteractive apt-get
 IS_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo yes)
 
-.PHONY: run serve test test-fast lint vendor system-deps browser-deps clean
+.PHONY: run serve test test-fast lint vendor system-deps browser-deps messages translations clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +28,23 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
 instance:
 	mkdir -p instance
 
-run: $(VENV)/.runtime-installed | instance
+# The interface's catalogues (assist/translations/*/LC_MESSAGES/messages.po) compiled for gettext.
+LOCALES := fr es nl de ca
+CATALOGUES := $(foreach l,$(LOCALES),assist/translations/$(l)/LC_MESSAGES/messages)
+translations: $(addsuffix .mo,$(CATALOGUES))
+
+assist/translations/%/LC_MESSAGES/messages.mo: assist/translations/%/LC_MESSAGES/messages.po | $(VENV)/.runtime-installed
+	$(BIN)/pybabel compile --statistics -i $< -o $@ -l $*
+
+# After changing marked strings: re-extract them and bring every catalogue up to date.
+BABEL_KEYWORDS := -k _l -k lazy_gettext -k lazy_ngettext:1,2 -k lazy_pgettext:1c,2
+messages: $(VENV)/.runtime-installed
+	$(BIN)/pybabel extract -F babel.cfg $(BABEL_KEYWORDS) --no-location --sort-output \
+		--project "PREPARE Assist" --copyright-holder Efus -o assist/translations/messages.pot .
+	$(BIN)/pybabel update -i assist/translations/messages.pot -d assist/translations \
+		--no-fuzzy-matching --ignore-obsolete
+
+run: $(VENV)/.runtime-installed translations | instance
 	ASSIST_ENV=$${ASSIST_ENV:-development} $(FLASK) db upgrade
 	ASSIST_ENV=$${ASSIST_ENV:-development} $(FLASK) seed-demo
 	@echo "PREPARE Assist on http://127.0.0.1:$(PORT)/ (demo accounts: see README)"
@@ -37,7 +53,7 @@ run: $(VENV)/.runtime-installed | instance
 
 # Production: the settings come from the environment (nothing is generated, no demo data).
 # gunicorn.conf.py: WEB_CONCURRENCY workers (gthread), PORT/BIND, no control socket.
-serve: $(VENV)/.runtime-installed
+serve: $(VENV)/.runtime-installed translations
 	@if [ -z "$$SECRET_KEY" ]; then echo "make serve: SECRET_KEY is not set. Set it to a long random value, e.g. export SECRET_KEY=\$$(python3 -c 'import secrets; print(secrets.token_hex(32))')" >&2; exit 1; fi
 	@case "$$DATABASE_URL" in postgres://*|postgresql://*|postgresql+psycopg://*) ;; \
 		*) echo "make serve: DATABASE_URL must point to PostgreSQL (postgresql+psycopg://user:pass@host/db); it is unset or not a PostgreSQL URL" >&2; exit 1;; esac
@@ -60,10 +76,10 @@ node_modules/.package-lock.json: package.json package-lock.json
 
 browser-deps: system-deps node_modules/.package-lock.json
 
-test: $(VENV)/.dev-installed browser-deps
+test: $(VENV)/.dev-installed browser-deps translations
 	$(BIN)/python -m pytest
 
-test-fast: $(VENV)/.dev-installed
+test-fast: $(VENV)/.dev-installed translations
 	$(BIN)/python -m pytest -m "not browser"
 
 lint: $(VENV)/.dev-installed

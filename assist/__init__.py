@@ -8,9 +8,11 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, Response
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import event
 from werkzeug.routing import IntegerConverter, Map
 
+from assist import i18n
 from assist.config import load_config
 from assist.extensions import csrf, db, limiter, login_manager, migrate
 from assist.observability import register_request_logging
@@ -69,10 +71,11 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
+    i18n.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
-    login_manager.login_message = "Please sign in to see this page."
+    login_manager.login_message = _l("Please sign in to see this page.")
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
     with app.app_context():
@@ -176,14 +179,6 @@ def register_template_helpers(app: Flask) -> None:
             "EngagementStatus": EngagementStatus,
             "unread_notifications": unread,
         }
-
-    @app.template_filter("datetime")
-    def _datetime(value: Any) -> str:
-        return value.strftime("%d %b %Y, %H:%M UTC") if value else ""
-
-    @app.template_filter("month")
-    def _month(value: Any) -> str:
-        return value.strftime("%B %Y") if value else ""
 
 
 def register_cli(app: Flask) -> None:

@@ -40,6 +40,8 @@ class User(UserMixin, db.Model):
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    #: The interface language this user chose (assist/i18n.py); None follows the browser.
+    language: Mapped[str | None] = mapped_column(sa.String(8))
 
     authority: Mapped[LocalAuthority | None] = relationship(back_populates="users")
     organisation: Mapped[ExpertOrganisation | None] = relationship(back_populates="users")

@@ -41,6 +41,10 @@ class AssistanceRequest(db.Model):
     period_start: Mapped[date | None]
     period_end: Mapped[date | None]
     expected_participants: Mapped[int | None]
+    #: The language the text is written in, as confirmed by its author (assist/i18n.py), and
+    #: what detection said when it was saved: the ranking and Efus staff read it.
+    language: Mapped[str | None] = mapped_column(sa.String(8))
+    detected_language: Mapped[str | None] = mapped_column(sa.String(8))
     status: Mapped[RequestStatus] = mapped_column(default=RequestStatus.DRAFT, index=True)
     #: Optimistic lock: every UPDATE says WHERE version = <the version read>.
     version: Mapped[int] = mapped_column(default=1)
