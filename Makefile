@@ -39,10 +39,15 @@ assist/translations/%/LC_MESSAGES/messages.mo: assist/translations/%/LC_MESSAGES
 # After changing marked strings: re-extract them and bring every catalogue up to date.
 BABEL_KEYWORDS := -k _l -k lazy_gettext -k lazy_ngettext:1,2 -k lazy_pgettext:1c,2
 messages: $(VENV)/.runtime-installed
-	$(BIN)/pybabel extract -F babel.cfg $(BABEL_KEYWORDS) --no-location --sort-output \
+	mkdir -p assist/translations
+	$(BIN)/python -m babel.messages.frontend extract -F babel.cfg $(BABEL_KEYWORDS) --no-location --sort-output \
 		--project "PREPARE Assist" --copyright-holder Efus -o assist/translations/messages.pot .
-	$(BIN)/pybabel update -i assist/translations/messages.pot -d assist/translations \
-		--no-fuzzy-matching --ignore-obsolete
+	for l in $(LOCALES); do \
+		if [ -f assist/translations/$$l/LC_MESSAGES/messages.po ]; then \
+			$(BIN)/pybabel update -i assist/translations/messages.pot -d assist/translations -l $$l \
+				--no-fuzzy-matching --ignore-obsolete; \
+		else $(BIN)/pybabel init -i assist/translations/messages.pot -d assist/translations -l $$l; fi; \
+	done
 
 run: $(VENV)/.runtime-installed translations | instance
 	ASSIST_ENV=$${ASSIST_ENV:-development} $(FLASK) db upgrade

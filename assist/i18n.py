@@ -14,8 +14,15 @@ from datetime import date, datetime
 from functools import cache
 from typing import Any
 
-from flask import Blueprint, Flask, g, redirect, request, session
-from flask_babel import Babel, format_date, format_datetime, get_locale
+from flask import Blueprint, Flask, g, has_request_context, redirect, request, session
+from flask_babel import (
+    Babel,
+    format_date,
+    format_datetime,
+    format_decimal,
+    format_percent,
+    get_locale,
+)
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -50,6 +57,8 @@ bp = Blueprint("i18n", __name__)
 
 
 def select_locale() -> str:
+    if not has_request_context():  # CLI commands and background work: the source language
+        return DEFAULT_LANGUAGE
     user_choice = getattr(current_user, "language", None) if current_user else None
     if user_choice in LANGUAGES:
         return user_choice
@@ -63,6 +72,8 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "UTC")
     babel.init_app(app, locale_selector=select_locale)
+    app.jinja_env.add_extension("jinja2.ext.do")
+    app.jinja_env.globals.update(format_decimal=format_decimal, format_percent=format_percent)
     app.register_blueprint(bp)
 
     @app.context_processor

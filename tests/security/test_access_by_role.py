@@ -28,6 +28,7 @@ PUBLIC = {
     "/healthz",
     "/readyz",
     "/static/<path:filename>",
+    "/language",  # the language switcher, before signing in too
 }
 #: Efus staff and administrators only.
 STAFF_ONLY = {
