@@ -82,7 +82,7 @@ def register_extensions(app: Flask) -> None:
         if db.engine.dialect.name == "sqlite":
             _configure_sqlite(db.engine)
 
-    from assist.auth.views import load_user
+    from assist.auth.loader import load_user
 
     # A cookie is good only with an open, unexpired session row (assist/auth/sessions.py).
     login_manager.user_loader(load_user)
