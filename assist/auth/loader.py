@@ -1,30 +1,49 @@
 """Flask-Login's user loader: the user and this browser's session row in one query.
 
 It does what ``assist.auth.views.load_user`` did, with the same outcome in every case, but a
-signed-in page costs one round trip to the database instead of three: the user, the session row
-(``user_sessions`` joined on its token hash) and the user's authority or organisation (every page
-names it in the navigation bar) come back together. The checks are the same, on the same rows:
-nothing is cached between requests, so an ended, idle or expired session, a deactivated account
-or a rotated ``session_token`` is refused on the very next request, whichever worker serves it.
+signed-in page costs one round trip to the database instead of four: the user, the session row
+(``user_sessions`` joined on its token hash), the user's authority or organisation (every page
+names it in the navigation bar) and the number of unread notifications (every page shows it)
+come back together. The checks are the same, on the same rows: nothing is cached between
+requests, so an ended, idle or expired session, a deactivated account or a rotated
+``session_token`` is refused on the very next request, whichever worker serves it.
+
+The unread count is kept for this request only (``flask.g``) and forgotten as soon as the
+request writes notifications (a flush of a ``Notification``, or a bulk UPDATE or DELETE of them),
+so ``unread_count`` then asks the database again, as it always did.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
-from flask import g, request, session
-from sqlalchemy.orm import contains_eager
+from flask import g, has_app_context, request, session
+from sqlalchemy import event
+from sqlalchemy.orm import ORMExecuteState, Session, contains_eager
 
 from assist.auth import sessions as user_sessions
 from assist.auth.models import User, UserSession
 from assist.directory.models import ExpertOrganisation, LocalAuthority
 from assist.extensions import db
+from assist.notifications.models import Notification
+
+#: ``flask.g`` key: (user id, unread notifications) read with the user.
+UNREAD_KEY = "_unread_notifications"
 
 
-def _user_and_session(session_token: str, raw: str) -> tuple[User | None, UserSession | None]:
+def _user_and_session(session_token: str, raw: str) -> tuple[User | None, UserSession | None, int]:
     """The user whose ``session_token`` this is, with the session row whose hash matches ``raw``
-    (None when there is no such row for this user), and the user's authority and organisation."""
+    (None when there is no such row for this user), the user's authority and organisation, and
+    the user's unread notifications."""
+    unread = (
+        sa.select(sa.func.count(Notification.id))
+        .where(Notification.user_id == User.id, Notification.read_at.is_(None))
+        .correlate(User)
+        .scalar_subquery()
+    )
     stmt = (
-        sa.select(User, UserSession)
+        sa.select(User, UserSession, unread)
         .outerjoin(LocalAuthority, LocalAuthority.id == User.authority_id)
         .outerjoin(ExpertOrganisation, ExpertOrganisation.id == User.organisation_id)
         .outerjoin(
@@ -42,8 +61,8 @@ def _user_and_session(session_token: str, raw: str) -> tuple[User | None, UserSe
     )
     row = db.session.execute(stmt).first()
     if row is None:
-        return None, None
-    return row[0], row[1]
+        return None, None, 0
+    return row[0], row[1], int(row[2] or 0)
 
 
 def load_user(session_token: str) -> User | None:
@@ -66,7 +85,7 @@ def load_user(session_token: str) -> User | None:
         session[SESSION_KEY] = token
         g.user_session, g.user_session_dirty = row, True
         return user
-    user, row = _user_and_session(session_token, str(raw))
+    user, row, unread = _user_and_session(session_token, str(raw))
     if user is None or not user.is_active:
         _forget(session)
         return None
@@ -79,4 +98,36 @@ def load_user(session_token: str) -> User | None:
         _forget(session)
         return None
     g.user_session = row
+    setattr(g, UNREAD_KEY, (user.id, unread))
     return user
+
+
+def prefetched_unread(user: User) -> int | None:
+    """The unread count read with ``user`` in this request, if nothing has changed it since."""
+    if not has_app_context():
+        return None
+    known = g.get(UNREAD_KEY)
+    if known is None or known[0] != user.id:
+        return None
+    return int(known[1])
+
+
+def _forget_unread() -> None:
+    if has_app_context():
+        g.pop(UNREAD_KEY, None)
+
+
+@event.listens_for(Session, "after_flush")
+def _notifications_flushed(session: Session, flush_context: Any) -> None:
+    if any(
+        isinstance(obj, Notification) for obj in (*session.new, *session.dirty, *session.deleted)
+    ):
+        _forget_unread()
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _notifications_updated(state: ORMExecuteState) -> None:
+    if (state.is_update or state.is_delete) and any(
+        m.class_ is Notification for m in state.all_mappers
+    ):
+        _forget_unread()

@@ -62,6 +62,12 @@ def organisation_experts(organisation_id: int) -> list[User]:
 
 
 def unread_count(user: User) -> int:
+    from assist.auth.loader import prefetched_unread
+
+    # The signed-in user's count comes with the user, unless this request wrote notifications.
+    known = prefetched_unread(user)
+    if known is not None:
+        return known
     stmt = sa.select(sa.func.count(Notification.id)).where(
         Notification.user_id == user.id, Notification.read_at.is_(None)
     )
