@@ -18,9 +18,9 @@ from flask import Blueprint, Flask, g, has_request_context, redirect, request, s
 from flask_babel import (
     Babel,
     format_date,
-    format_datetime,
     format_decimal,
     format_percent,
+    format_time,
     get_locale,
 )
 from flask_babel import lazy_gettext as _l
@@ -86,8 +86,8 @@ def init_app(app: Flask) -> None:
 
 
 def _format_datetime(value: datetime | None) -> str:
-    # Stored times are naive UTC; the page says so, in the reader's format.
-    return f"{format_datetime(value, 'medium')} UTC" if value else ""
+    # Stored times are naive UTC; the page says so, in the reader's format (no seconds).
+    return f"{format_date(value, 'medium')} {format_time(value, 'short')} UTC" if value else ""
 
 
 def _format_date(value: date | None) -> str:

@@ -6,7 +6,7 @@ import functools
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pyotp
@@ -109,23 +109,40 @@ def _next_code(key: str, last_step: int) -> tuple[str, int]:
     return totp.generate_otp(step), step
 
 
-def sign_in(page, base_url: str, email: str, password: str = DEMO_PASSWORD) -> None:
-    """Sign in through the pages, with the second factor when the account has or needs one."""
+def sign_in(
+    page, base_url: str, email: str, password: str = DEMO_PASSWORD, t: Callable[[str], str] = str
+) -> None:
+    """Sign in through the pages, with the second factor when the account has or needs one.
+
+    ``t`` gives a label in the page's language (see ``translator``); the default is English."""
     page.goto(f"{base_url}/login")
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_label(t("E-mail address")).fill(email)
+    page.get_by_label(t("Password")).fill(password)
+    page.get_by_role("button", name=t("Sign in")).click()
     page.wait_for_url(lambda url: not url.endswith("/login"))
     if page.url.endswith("/account/2fa"):
         key = page.locator("#totp-secret").inner_text().strip()
         code, step = _next_code(key, -1)
-        page.get_by_label("Code from your app").fill(code)
-        page.get_by_role("button", name="Turn on two-step sign-in").click()
+        page.get_by_label(t("Code from your app")).fill(code)
+        page.get_by_role("button", name=t("Turn on two-step sign-in")).click()
         _TOTP[(base_url, email)] = (key, step)
-        page.get_by_role("link", name="I have saved them: continue").click()
+        page.get_by_role("link", name=t("I have saved them: continue")).click()
     elif page.url.endswith("/login/code"):
         key, last_step = _TOTP[(base_url, email)]
         code, step = _next_code(key, last_step)
-        page.get_by_label("Code").fill(code)
-        page.get_by_role("button", name="Verify").click()
+        page.get_by_label(t("Code")).fill(code)
+        page.get_by_role("button", name=t("Verify")).click()
         _TOTP[(base_url, email)] = (key, step)
+
+
+def translator(base_url: str, locale: str) -> Callable[..., str]:
+    """The live app's own translation of a message, as its pages show it in ``locale``."""
+    from flask_babel import force_locale, gettext
+
+    app = LIVE_APPS[base_url]
+
+    def t(message: str, **values: object) -> str:
+        with app.test_request_context(), force_locale(locale):
+            return gettext(message, **values)
+
+    return t
