@@ -221,6 +221,7 @@ REQUESTS = [
         "authority": "Málaga",
         "submit": True,
         "title": "Multi-agency roundtable to prepare releases",
+        "language": "en",
         "context": (
             "Our Plan for Coexistence brings together municipal social services, the local police "
             "and community organisations, but prison and probation are run by the State. When a "
@@ -247,6 +248,7 @@ REQUESTS = [
         "authority": "Málaga",
         "submit": False,
         "title": "Training for municipal social workers",
+        "language": "en",
         "context": "Draft: social workers ask how to recognise and respond to signs of radicalisation.",
         "needs": "",
         "existing_activities": "",
@@ -256,6 +258,7 @@ REQUESTS = [
         "authority": "Generalitat de Catalunya",
         "submit": True,
         "title": "Risk management and information transfer protocol",
+        "language": "en",
         "context": (
             "The Department of Justice runs prisons and open regime and uses detection and "
             "intervention protocols. Two city councils and the Mossos d'Esquadra take part in "
@@ -287,6 +290,7 @@ REQUESTS = [
         "authority": "Rotterdam",
         "submit": True,
         "title": "Involving families in aftercare",
+        "language": "en",
         "context": (
             "Our person-centred approach works with a network of professionals, but families of "
             "people returning from detention are rarely involved, although they are often the "
@@ -308,6 +312,7 @@ REQUESTS = [
         "authority": "Bagnolet",
         "submit": True,
         "title": "Insertion professionnelle des jeunes sortant de détention",
+        "language": "fr",
         "context": (
             "Notre stratégie territoriale de prévention de la délinquance associe le CLSPD, le "
             "SPIP et la PJJ. Les jeunes adultes qui sortent de détention retrouvent rarement un "
@@ -333,6 +338,7 @@ REQUESTS = [
         "submit": True,
         "withdraw": "Covered by a regional programme.",
         "title": "Case consultation in the local integral security cell",
+        "language": "en",
         "context": (
             "Our local integral security cell discusses situations with social-prevention "
             "services, but professional secrecy makes partners hesitant to share information."
@@ -344,6 +350,98 @@ REQUESTS = [
             "formats": ["peer_review"],
             "languages": ["nl", "fr"],
         },
+    },
+    # Written in the cities' own languages: the matching reads them across languages.
+    {
+        "authority": "Málaga",
+        "submit": True,
+        "title": "Acompañamiento de jóvenes adultos tras la salida de prisión",
+        "language": "es",
+        "context": (
+            "El Plan de Convivencia coordina los servicios sociales municipales, la policía local "
+            "y las entidades del barrio. Cuando un joven adulto vuelve a la ciudad después de un "
+            "periodo en prisión, los servicios municipales no conocen su situación y la familia "
+            "no recibe orientación. Faltan plazas de empleo y formación adaptadas."
+        ),
+        "needs": (
+            "Un itinerario de acompañamiento con los servicios de empleo y las familias, y una "
+            "formación para los profesionales municipales sobre desvinculación y reintegración."
+        ),
+        "existing_activities": (
+            "Plan de Convivencia; servicio municipal de mediación; talleres con asociaciones "
+            "juveniles."
+        ),
+        "terms": {
+            "themes": ["release_transition", "employment", "family_network_support"],
+            "target_groups": ["young_adults", "families"],
+            "settings": ["release", "post_supervision"],
+            "formats": ["workshop", "training"],
+            "agencies": ["municipality", "social_services", "employment_services"],
+            "languages": ["es", "en"],
+        },
+        "expected_participants": 18,
+    },
+    {
+        "authority": "Rennes",
+        "submit": True,
+        "title": "Prévenir la récidive : coordination entre la ville, le SPIP et la PJJ",
+        "language": "fr",
+        "context": (
+            "Le CLSPD a inscrit la prévention de la récidive dans sa stratégie. Les jeunes suivis "
+            "par la PJJ et les personnes accompagnées par le SPIP après leur sortie de détention "
+            "ne sont pas toujours connus des services de la ville, et les partenaires manquent "
+            "d'un cadre commun pour partager l'information dans le respect du secret "
+            "professionnel."
+        ),
+        "needs": (
+            "Un accompagnement pour construire une charte de partage d'information et former les "
+            "professionnels de la ville à l'accueil des jeunes sortant de détention."
+        ),
+        "existing_activities": (
+            "Groupe de travail du CLSPD sur la prévention de la récidive ; conventions avec le "
+            "SPIP."
+        ),
+        "terms": {
+            "themes": ["information_sharing", "release_transition", "staff_training"],
+            "target_groups": ["juveniles", "young_adults", "professionals"],
+            "settings": ["release", "probation_parole"],
+            "formats": ["co_design", "training"],
+            "agencies": ["municipality", "probation", "youth_justice"],
+            "languages": ["fr"],
+        },
+        "expected_participants": 20,
+    },
+    {
+        "authority": "The Hague",
+        "submit": True,
+        "title": "Begeleiding bij terugkeer na detentie",
+        "language": "nl",
+        "context": (
+            "Onze persoonsgerichte aanpak brengt gemeente, politie, reclassering en zorg samen in "
+            "een multidisciplinair casusoverleg. De voorbereiding van de terugkeer begint vaak pas "
+            "kort voor het einde van de detentie, waardoor huisvesting, werk en begeleiding niet "
+            "op tijd geregeld zijn."
+        ),
+        "needs": (
+            "Advies over een gezamenlijk protocol voor de voorbereiding van de terugkeer en een "
+            "training voor casusregisseurs in herstelgerichte gesprekken met het netwerk."
+        ),
+        "existing_activities": (
+            "Persoonsgerichte aanpak; Zorg- en Veiligheidshuis; casusoverleg met de reclassering."
+        ),
+        "terms": {
+            "themes": [
+                "release_transition",
+                "restorative_justice",
+                "multiagency_case_conference",
+            ],
+            "target_groups": ["radicalised_ordinary_offenders", "professionals"],
+            "settings": ["prison", "release"],
+            "formats": ["training", "expert_mission"],
+            "agencies": ["municipality", "police", "probation"],
+            "languages": ["nl", "en"],
+        },
+        "expected_participants": 12,
     },
 ]
 
@@ -418,15 +516,19 @@ def seed(password: str) -> dict[str, int]:
             added["users"] += 1
         if authority:
             officials[authority] = user
+    created: set[str] = set()
     for item in REQUESTS:
         authority_id = _by_name(LocalAuthority, item["authority"])
-        exists = db.session.scalar(
-            sa.select(AssistanceRequest.id).where(
+        existing = db.session.scalar(
+            sa.select(AssistanceRequest).where(
                 AssistanceRequest.authority_id == authority_id,
                 AssistanceRequest.title == item["title"],
             )
         )
-        if exists:
+        if existing is not None:
+            if existing.language is None:  # seeded before languages were recorded
+                existing.language = item["language"]
+                existing.detected_language = request_services.detect_request_language(existing)
             continue
         author = officials.get(item["authority"]) or _demo_official(item["authority"], password)
         data = request_services.RequestData(
@@ -436,6 +538,8 @@ def seed(password: str) -> dict[str, int]:
             existing_activities=item["existing_activities"],
             expected_participants=item.get("expected_participants"),
             terms=item["terms"],
+            language=item["language"],
+            language_stated=True,
         )
         req = request_services.create_draft(author, data)
         if item["submit"]:
@@ -443,8 +547,8 @@ def seed(password: str) -> dict[str, int]:
         if item.get("withdraw"):
             request_services.withdraw_request(req, author, item["withdraw"])
         added["requests"] += 1
-    if added["requests"]:
-        _demo_workflow()
+        created.add(item["title"])
+    _demo_workflow(created)
     return added
 
 
@@ -458,23 +562,32 @@ def _user(email: str) -> User:
     return db.session.scalars(sa.select(User).where(User.email == email)).one()
 
 
-def _demo_workflow() -> None:
+def _demo_workflow(created: set[str]) -> None:
     """Move some demo requests along, through the services, so every page has something to show:
-    one request in review, one waiting in matching, and one delivered and closed engagement."""
+    one request in review, some waiting in matching (in French and Dutch), and one delivered and
+    closed engagement. Only requests created by this run move: a second run changes nothing."""
     from datetime import date, timedelta
 
     from assist.delivery import services as delivery
     from assist.engagements import services as engagements
 
     staff = _user("staff@assist.example")
-    catalonia = _request("Risk management and information transfer protocol")
-    request_services.transition_request(catalonia, staff, "start_review")
-    bagnolet = _request("Insertion professionnelle des jeunes sortant de détention")
-    for action in ("start_review", "start_matching"):
-        request_services.transition_request(bagnolet, staff, action)
+    moves = {
+        "Risk management and information transfer protocol": ("start_review",),
+        "Insertion professionnelle des jeunes sortant de détention": (
+            "start_review",
+            "start_matching",
+        ),
+        "Begeleiding bij terugkeer na detentie": ("start_review", "start_matching"),
+        "Involving families in aftercare": ("start_review", "start_matching"),
+    }
+    for title, actions in moves.items():
+        if title in created:
+            for action in actions:
+                request_services.transition_request(_request(title), staff, action)
+    if "Involving families in aftercare" not in created:
+        return
     rotterdam = _request("Involving families in aftercare")
-    for action in ("start_review", "start_matching"):
-        request_services.transition_request(rotterdam, staff, action)
     fryshuset = _by_name(ExpertOrganisation, "Fryshuset")
     engagement = engagements.propose_match(
         rotterdam,

@@ -7,6 +7,7 @@ from typing import Any
 
 from assist.api import schemas
 from assist.api.queries import MAX_ID
+from assist.i18n import TEXT_LANGUAGES
 from assist.requests.services import REQUEST_TERM_FIELDS
 from assist.workflow import ActivityStatus, EngagementStatus, RequestStatus
 
@@ -25,6 +26,16 @@ they did not exist.
 
 **Concurrency.** Every request, engagement and activity carries a `version`. Writes send the
 version they read; when the object changed meanwhile the answer is 409 and nothing is changed.
+
+**Language of a request.** A request may be written in any of these languages: English (`en`),
+French (`fr`), Spanish (`es`), Dutch (`nl`), German (`de`), Catalan (`ca`), Swedish (`sv`). Its
+`language` is optional on `POST` and `PATCH`. When it is not sent, a new request gets the language
+detected from its title, context, needs and activities; when the text is too short or mixed to
+tell, the answer is 422 with a message on `language` asking you to state it. A `PATCH` without
+`language` keeps the stored one. When `language` is sent it is stored as stated, even if detection
+says otherwise: an API client states it deliberately (the pages, in contrast, ask the author to
+confirm a language that differs from the detected one). Every answer carries `language` and
+`detected_language` (what detection said at the last save; null when unclear).
 
 **Workflow.** `allowed_actions` lists what the caller may do now; transitions outside the
 workflow table answer 409 (`invalid_transition`).
@@ -106,6 +117,19 @@ REQUEST = _object(
         "period_end": {"type": ["string", "null"], "format": "date"},
         "expected_participants": _nullable(INTEGER),
         **{name: CODES for name in REQUEST_TERM_FIELDS},
+        "language": {
+            "type": ["string", "null"],
+            "enum": [*TEXT_LANGUAGES, None],
+            "description": "The language the text is written in, as stated by its author or "
+            "client, or detected when not stated (null only for requests saved before "
+            "languages were recorded).",
+        },
+        "detected_language": {
+            "type": ["string", "null"],
+            "enum": [*TEXT_LANGUAGES, None],
+            "description": "The language detected from the text at the last save; null when the "
+            "text was too short or mixed to tell.",
+        },
         "status": {"type": "string", "enum": [s.value for s in RequestStatus]},
         "status_label": STRING,
         "authority": NAMED,
@@ -590,7 +614,9 @@ OPENAPI: dict[str, Any] = {
             "ExpertPage": _page_of("Expert"),
             "Error": ERROR,
             "RequestCreate": schemas.object_schema(
-                schemas.REQUEST_CREATE, "A new draft; only the title is required."
+                schemas.REQUEST_CREATE,
+                "A new draft; only the title is required. Without `language`, the detected one "
+                "is stored, or 422 when the text is too short or mixed to tell.",
             ),
             "RequestPatch": schemas.object_schema(
                 schemas.REQUEST_PATCH,

@@ -9,10 +9,14 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
+
 from assist.api.queries import MAX_ID
 from assist.delivery.services import LONG_TEXT_LIMIT, TEXT_LIMITS
 from assist.errors import ValidationFailed
 from assist.forms import clean_text
+from assist.i18n import TEXT_LANGUAGES
 from assist.requests.services import MAX_LENGTHS, REQUEST_TERM_FIELDS
 from assist.workflow import ACTIVITIES, ENGAGEMENTS, REQUESTS, RequestStatus
 
@@ -31,7 +35,7 @@ class BadQuery(Exception):
     """A query-string parameter of the wrong type or out of range (answered with 400)."""
 
     def __init__(self, errors: dict[str, list[str]]) -> None:
-        super().__init__("Some query parameters are not valid.")
+        super().__init__(_("Some query parameters are not valid."))
         self.errors = errors
 
 
@@ -85,25 +89,27 @@ class Field:
     def parse(self, value: Any) -> tuple[Any, str | None]:
         """The cleaned value, or an error message saying what to send instead."""
         if value is None:
-            return (None, None) if self.nullable else (None, "Must not be null.")
+            return (None, None) if self.nullable else (None, _("Must not be null."))
         if self.kind in {"text", "code", "choice", "date"}:
             if not isinstance(value, str):
-                return None, "Must be a string."
+                return None, _("Must be a string.")
             if _SURROGATE.search(value):
-                return None, "Contains an invalid character (an unpaired surrogate); remove it."
+                return None, _("Contains an invalid character (an unpaired surrogate); remove it.")
         if self.kind == "text":
             if self.max_length is not None and len(value) > self.max_length:
-                return None, (
-                    f"Too long: {len(value)} characters, at most {self.max_length}. Shorten it."
+                return None, _(
+                    "Too long: %(length)d characters, at most %(limit)d. Shorten it.",
+                    length=len(value),
+                    limit=self.max_length,
                 )
             return clean_text(value), None
         if self.kind == "code":
             if not _CODE.fullmatch(value):
-                return None, "Must be a code: 1 to 64 letters, digits, '_' or '-'."
+                return None, _("Must be a code: 1 to 64 letters, digits, '_' or '-'.")
             return value, None
         if self.kind == "choice":
             if value not in self.choices:
-                return None, f"Must be one of: {', '.join(self.choices)}."
+                return None, _("Must be one of: %(choices)s.", choices=", ".join(self.choices))
             return value, None
         if self.kind == "date":
             try:
@@ -111,50 +117,56 @@ class Field:
                     raise ValueError
                 return date.fromisoformat(value), None
             except ValueError:
-                return None, "Must be a date written YYYY-MM-DD."
+                return None, _("Must be a date written YYYY-MM-DD.")
         if self.kind == "integer":
             if not isinstance(value, int) or isinstance(value, bool):
-                return None, "Must be a whole number."
+                return None, _("Must be a whole number.")
             if (self.minimum is not None and value < self.minimum) or (
                 self.maximum is not None and value > self.maximum
             ):
-                return None, f"Must be between {self.minimum} and {self.maximum}."
+                return None, self._range_message()
             return value, None
         if self.kind == "number":
             if not isinstance(value, int | float) or isinstance(value, bool):
-                return None, "Must be a number."
+                return None, _("Must be a number.")
             if (isinstance(value, float) and not math.isfinite(value)) or (
                 (self.minimum is not None and value < self.minimum)
                 or (self.maximum is not None and value > self.maximum)
             ):
-                return None, f"Must be between {self.minimum} and {self.maximum}."
+                return None, self._range_message()
             return float(value), None
         if self.kind == "boolean":
             if not isinstance(value, bool):
-                return None, "Must be true or false."
+                return None, _("Must be true or false.")
             return value, None
         if self.kind == "counts":
             if not isinstance(value, dict):
-                return None, "Must be an object of code: whole number."
+                return None, _("Must be an object of code: whole number.")
             if len(value) > MAX_CODES:
-                return None, f"At most {MAX_CODES} codes."
+                return None, ngettext("At most %(num)d code.", "At most %(num)d codes.", MAX_CODES)
             if not all(isinstance(k, str) and _CODE.fullmatch(k) for k in value):
-                return None, "Every key must be a code: 1 to 64 letters, digits, '_' or '-'."
+                return None, _("Every key must be a code: 1 to 64 letters, digits, '_' or '-'.")
             if not all(
                 isinstance(n, int) and not isinstance(n, bool) and 0 <= n <= MAX_COUNT
                 for n in value.values()
             ):
-                return None, f"Every count must be a whole number from 0 to {MAX_COUNT}."
+                return None, _(
+                    "Every count must be a whole number from 0 to %(max)d.", max=MAX_COUNT
+                )
             return dict(value), None
         # codes
         if not isinstance(value, list):
-            return None, "Must be a list of codes."
+            return None, _("Must be a list of codes.")
         if len(value) > MAX_CODES:
-            return None, f"At most {MAX_CODES} codes."
+            return None, ngettext("At most %(num)d code.", "At most %(num)d codes.", MAX_CODES)
         bad = [v for v in value if not isinstance(v, str) or not _CODE.fullmatch(v)]
         if bad:
-            return None, "Every item must be a code: 1 to 64 letters, digits, '_' or '-'."
+            return None, _("Every item must be a code: 1 to 64 letters, digits, '_' or '-'.")
         return list(value), None
+
+    def _range_message(self) -> str:
+        # Numbers as the API writes them (JSON), not formatted for a locale.
+        return _("Must be between %(min)s and %(max)s.", min=self.minimum, max=self.maximum)
 
 
 Body = dict[str, Field]
@@ -165,12 +177,12 @@ def parse_body(spec: Body, body: dict[str, Any]) -> dict[str, Any]:
     errors: dict[str, list[str]] = {}
     unknown = sorted(set(body) - set(spec))
     for name in unknown:
-        errors[name[:100]] = [f"Unknown field. Allowed: {', '.join(spec)}."]
+        errors[name[:100]] = [_("Unknown field. Allowed: %(names)s.", names=", ".join(spec))]
     values: dict[str, Any] = {}
     for name, f in spec.items():
         if name not in body:
             if f.required:
-                errors[name] = ["This field is required."]
+                errors[name] = [_("This field is required.")]
             continue
         value, error = f.parse(body[name])
         if error:
@@ -178,7 +190,7 @@ def parse_body(spec: Body, body: dict[str, Any]) -> dict[str, Any]:
         else:
             values[name] = value
     if errors:
-        raise ValidationFailed(errors, "The request body does not fit the schema.")
+        raise ValidationFailed(errors, _("The request body does not fit the schema."))
     return values
 
 
@@ -225,6 +237,15 @@ REQUEST_CONTENT: Body = {
         name: Field("codes", f"Taxonomy codes ({kind.label.lower()}).")
         for name, kind in REQUEST_TERM_FIELDS.items()
     },
+    "language": Field(
+        "choice",
+        "The language the text (title, context, needs, activities) is written in. Optional: "
+        "when not sent, a new request gets the detected language (422 on `language` when the "
+        "text is too short or mixed to tell), and a PATCH keeps the stored one. When sent it "
+        "is stored as stated, even if detection says otherwise; `detected_language` in the "
+        "answer shows what detection said.",
+        choices=tuple(TEXT_LANGUAGES),
+    ),
 }
 
 REQUEST_CREATE: Body = {

@@ -50,6 +50,8 @@ def request_json(req: AssistanceRequest, user: User) -> dict[str, Any]:
         "period_end": _when(req.period_end),
         "expected_participants": req.expected_participants,
         **{name: req.codes(kind) for name, kind in REQUEST_TERM_FIELDS.items()},
+        "language": req.language,
+        "detected_language": req.detected_language,
         "status": req.status.value,
         "status_label": req.status.label,
         "authority": {"id": req.authority.id, "name": req.authority.name},

@@ -150,7 +150,9 @@ def _request_data(values: dict[str, Any], base: AssistanceRequest | None = None)
         if name in values:
             terms[name] = values.pop(name)
     values.pop("version", None)
-    return RequestData(**{**current, **values}, terms=terms)
+    # A `language` sent is stated deliberately: stored even when detection disagrees. Not sent:
+    # the stored one (PATCH), else the detected one (assist.requests.services).
+    return RequestData(**{**current, **values}, terms=terms, language_stated="language" in values)
 
 
 @bp.get("/openapi.json")

@@ -9,17 +9,54 @@ says what was found and how to rephrase. Pure Python, so any caller (form, API, 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+# What each kind of finding is called in the message (``kind`` itself stays English: a stable
+# name for code, tests and logs). %(excerpt)s is the text found, quoted as typed.
+_LOOKS_LIKE: dict[str, Callable[[str], str]] = {
+    "an e-mail address": lambda excerpt: _(
+        "This looks like an e-mail address (“%(excerpt)s”).", excerpt=excerpt
+    ),
+    "a phone number": lambda excerpt: _(
+        "This looks like a phone number (“%(excerpt)s”).", excerpt=excerpt
+    ),
+    "a date of birth": lambda excerpt: _(
+        "This looks like a date of birth (“%(excerpt)s”).", excerpt=excerpt
+    ),
+    "a person's release date": lambda excerpt: _(
+        "This looks like a person's release date (“%(excerpt)s”).", excerpt=excerpt
+    ),
+    "a year of birth": lambda excerpt: _(
+        "This looks like a year of birth (“%(excerpt)s”).", excerpt=excerpt
+    ),
+    "a national ID number": lambda excerpt: _(
+        "This looks like a national ID number (“%(excerpt)s”).", excerpt=excerpt
+    ),
+    "a case or file number": lambda excerpt: _(
+        "This looks like a case or file number (“%(excerpt)s”).", excerpt=excerpt
+    ),
+    "a person's name next to an offence": lambda excerpt: _(
+        "This looks like a person's name next to an offence (“%(excerpt)s”).", excerpt=excerpt
+    ),
+}
 
 
 @dataclass(frozen=True)
 class Finding:
     kind: str
     excerpt: str
-    advice: str
+    #: What to do instead: a lazy translatable string, read in the reader's language.
+    advice: Any
 
     def message(self) -> str:
-        return f"This looks like {self.kind} (“{self.excerpt}”). {self.advice}"
+        """What was found and how to rephrase, in the reader's language."""
+        looks_like = _LOOKS_LIKE[self.kind](self.excerpt)
+        return f"{looks_like} {self.advice}"
 
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
@@ -134,7 +171,7 @@ def _name_candidates(text: str) -> list[tuple[int, int, str]]:
                 found.append((start, end, text[start:end]))
             previous = w
     merged: list[tuple[int, int, str]] = []
-    for start, end, _ in sorted(found):
+    for start, end, _text in sorted(found):
         if merged and start <= merged[-1][1]:
             start = merged[-1][0]
             end = max(end, merged.pop()[1])
@@ -152,7 +189,7 @@ def screen(text: str) -> list[Finding]:
             Finding(
                 "an e-mail address",
                 _excerpt(text, m.start(), m.end()),
-                "Remove it: contact details belong in your account, not in the request.",
+                _l("Remove it: contact details belong in your account, not in the request."),
             )
         )
     for m in _PHONE.finditer(text):
@@ -160,7 +197,7 @@ def screen(text: str) -> list[Finding]:
             Finding(
                 "a phone number",
                 _excerpt(text, m.start(), m.end()),
-                "Remove it: Efus contacts you through your account.",
+                _l("Remove it: Efus contacts you through your account."),
             )
         )
     for m in _ANY_DATE.finditer(text):
@@ -175,7 +212,10 @@ def screen(text: str) -> list[Finding]:
             Finding(
                 kind,
                 _excerpt(text, max(0, m.start() - 20), m.end()),
-                "Give a period instead (e.g. 'releases expected in 2026') and no personal dates.",
+                _l(
+                    "Give a period instead (e.g. 'releases expected in 2026') "
+                    "and no personal dates."
+                ),
             )
         )
     for m in _BIRTH_YEAR.finditer(text):
@@ -183,7 +223,7 @@ def screen(text: str) -> list[Finding]:
             Finding(
                 "a year of birth",
                 _excerpt(text, m.start(), m.end()),
-                "Describe the group instead (e.g. 'young adults aged 18 to 25').",
+                _l("Describe the group instead (e.g. 'young adults aged 18 to 25')."),
             )
         )
     for kind, pattern in _ID_NUMBERS:
@@ -192,7 +232,7 @@ def screen(text: str) -> list[Finding]:
                 Finding(
                     kind,
                     _excerpt(text, m.start(), m.end()),
-                    "Remove it: identity numbers must never be entered here.",
+                    _l("Remove it: identity numbers must never be entered here."),
                 )
             )
     for m in _CASE_NUMBER.finditer(text):
@@ -200,7 +240,7 @@ def screen(text: str) -> list[Finding]:
             Finding(
                 "a case or file number",
                 _excerpt(text, m.start(), m.end()),
-                "Remove it: describe the kind of situation, not a case file.",
+                _l("Remove it: describe the kind of situation, not a case file."),
             )
         )
     offences = [m.span() for m in _OFFENCE.finditer(text)]
@@ -212,8 +252,10 @@ def screen(text: str) -> list[Finding]:
                     Finding(
                         "a person's name next to an offence",
                         name,
-                        "Do not name people: write e.g. 'a young adult convicted of a "
-                        "terrorist offence' instead.",
+                        _l(
+                            "Do not name people: write e.g. 'a young adult convicted of a "
+                            "terrorist offence' instead."
+                        ),
                     )
                 )
     return findings

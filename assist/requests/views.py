@@ -13,6 +13,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
@@ -28,6 +29,7 @@ from assist.engagements.queries import request_engagements
 from assist.errors import Conflict, ValidationFailed
 from assist.extensions import db
 from assist.forms import attach_errors
+from assist.i18n import TEXT_LANGUAGES
 from assist.requests import policy, services
 from assist.requests.forms import RequestForm
 from assist.requests.models import AssistanceRequest
@@ -37,6 +39,20 @@ from assist.transitions import TransitionForm, flash_refusal, take_action
 from assist.workflow import RequestStatus
 
 bp = Blueprint("requests", __name__, url_prefix="/requests")
+
+
+@bp.context_processor
+def _text_languages() -> dict[str, object]:
+    return {"text_languages": TEXT_LANGUAGES}
+
+
+def _refused(form: RequestForm, exc: ValidationFailed) -> None:
+    """Show the service's errors on the form; remember what detection said, so that saving
+    again confirms the language the author chose (nothing typed is lost meanwhile)."""
+    attach_errors(form, exc)
+    detected = getattr(exc, "detected_language", None)
+    if detected and "language" in exc.errors:
+        form.confirmed_detection.data = detected
 
 
 @bp.get("/")
@@ -84,11 +100,11 @@ def new() -> str | Response:
             req = services.create_draft(current_actor(), form.to_data())
         except ValidationFailed as exc:
             db.session.rollback()
-            attach_errors(form, exc)
+            _refused(form, exc)
         else:
             return _after_save(req, form)
     elif form.errors:
-        flash("Some fields need your attention; nothing was saved yet.", "danger")
+        flash(_("Some fields need your attention; nothing was saved yet."), "danger")
     return render_template(
         "requests/form.html", form=form, req=None
     ), 200 if not form.errors else 422
@@ -101,7 +117,7 @@ def _after_save(req: AssistanceRequest, form: RequestForm) -> Response | tuple[s
     shown next to the fields."""
     if not form.save_and_submit.data:
         db.session.commit()
-        flash("Draft saved. You can come back and edit it until you submit it.", "success")
+        flash(_("Draft saved. You can come back and edit it until you submit it."), "success")
         return redirect(url_for("requests.detail", request_id=req.id))
     savepoint = db.session.begin_nested()
     try:
@@ -114,7 +130,7 @@ def _after_save(req: AssistanceRequest, form: RequestForm) -> Response | tuple[s
         attach_errors(form, exc)
         return render_template("requests/form.html", form=form, req=req), 422
     db.session.commit()
-    flash("Request submitted. Efus will review it; you will see its progress here.", "success")
+    flash(_("Request submitted. Efus will review it; you will see its progress here."), "success")
     return redirect(url_for("requests.detail", request_id=req.id))
 
 
@@ -159,7 +175,13 @@ def export(request_id: int) -> Response:
 def edit(request_id: int) -> str | Response | tuple[str, int]:
     req = get_request_or_404(current_user, request_id)
     if not policy.can_edit(current_user, req):
-        flash(f"This request can no longer be edited (status: {req.status.label}).", "warning")
+        flash(
+            _(
+                "This request can no longer be edited (status: %(status)s).",
+                status=req.status.label,
+            ),
+            "warning",
+        )
         return redirect(url_for("requests.detail", request_id=req.id))
     form = RequestForm(obj=req)
     if request.method == "GET":
@@ -176,14 +198,14 @@ def edit(request_id: int) -> str | Response | tuple[str, int]:
         except (ValidationFailed, Conflict) as exc:
             db.session.rollback()
             if isinstance(exc, ValidationFailed):
-                attach_errors(form, exc)
+                _refused(form, exc)
                 return render_template("requests/form.html", form=form, req=req), 422
             flash(exc.message, "danger")
             form.version.data = str(db.session.get(AssistanceRequest, request_id).version)
             return render_template("requests/form.html", form=form, req=req), 409
         return _after_save(req, form)
     else:
-        flash("Some fields need your attention; your last saved version is unchanged.", "danger")
+        flash(_("Some fields need your attention; your last saved version is unchanged."), "danger")
         return render_template("requests/form.html", form=form, req=req), 422
     return render_template("requests/form.html", form=form, req=req)
 

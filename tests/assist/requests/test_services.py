@@ -81,7 +81,7 @@ def test_period_must_be_in_order(app) -> None:
 
 def test_submit_requires_a_complete_request_and_keeps_the_draft(app) -> None:
     official = make_user()
-    req = services.create_draft(official, services.RequestData(title="Just a title"))
+    req = services.create_draft(official, services.RequestData(title="Just a title", language="en"))
     with pytest.raises(ValidationFailed) as info:
         services.submit_request(req, official)
     assert {"context", "needs", "themes", "formats", "languages"} <= set(info.value.errors)
