@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import lazy_pgettext
 from sqlalchemy import event
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
@@ -37,6 +38,76 @@ class AuditEntry(db.Model):
     actor: Mapped[User | None] = relationship()
 
     __table_args__ = (sa.Index("ix_audit_entries_object", "object_type", "object_id", "id"),)
+
+    @property
+    def action_label(self) -> str:
+        """The action as a history shows it, in the reader's language (the code stays stored)."""
+        label = ACTION_LABELS.get(self.action)
+        return str(label) if label is not None else self.action.replace("_", " ").capitalize()
+
+    @property
+    def actor_role_label(self) -> str:
+        """The actor's role at the time, in the reader's language; "" for the system."""
+        from assist.roles import Role
+
+        try:
+            return Role(self.actor_role).label
+        except ValueError:
+            return ""
+
+    @property
+    def change_labels(self) -> list[str]:
+        """The names of the fields changed, as a history shows them."""
+        out = []
+        for name in self.changes or []:
+            label = CHANGE_LABELS.get(name)
+            out.append(str(label) if label is not None else name.replace("_", " "))
+        return out
+
+
+# The histories of requests and engagements (templates/engagements/_timeline.html) name each
+# recorded action; the context tells translators these are history headings (the action taken).
+ACTION_LABELS = {
+    "create": lazy_pgettext("history", "Create"),
+    "update": lazy_pgettext("history", "Update"),
+    "submit": lazy_pgettext("history", "Submit"),
+    "start_review": lazy_pgettext("history", "Start review"),
+    "ask_info": lazy_pgettext("history", "Ask info"),
+    "resubmit": lazy_pgettext("history", "Resubmit"),
+    "decline": lazy_pgettext("history", "Decline"),
+    "start_matching": lazy_pgettext("history", "Start matching"),
+    "engage": lazy_pgettext("history", "Engage"),
+    "complete": lazy_pgettext("history", "Complete"),
+    "rematch": lazy_pgettext("history", "Rematch"),
+    "withdraw": lazy_pgettext("history", "Withdraw"),
+    "anonymise": lazy_pgettext("history", "Anonymise"),
+    "propose_match": lazy_pgettext("history", "Propose match"),
+    "propose": lazy_pgettext("history", "Propose"),
+    "approve": lazy_pgettext("history", "Approve"),
+    "accept": lazy_pgettext("history", "Accept"),
+    "confirm_plan": lazy_pgettext("history", "Confirm plan"),
+    "start_delivery": lazy_pgettext("history", "Start delivery"),
+    "finish_delivery": lazy_pgettext("history", "Finish delivery"),
+    "close": lazy_pgettext("history", "Close"),
+    "cancel": lazy_pgettext("history", "Cancel"),
+    "withdrawn": lazy_pgettext("history", "Withdrawn"),
+    "rate": lazy_pgettext("history", "Rate"),
+    "follow_up": lazy_pgettext("history", "Follow up"),
+    "delete": lazy_pgettext("history", "Delete"),
+}
+# A request's fields as "Changed: …" lists them in its history.
+CHANGE_LABELS = {
+    "all fields": lazy_pgettext("changed field", "all fields"),
+    "title": lazy_pgettext("changed field", "title"),
+    "context": lazy_pgettext("changed field", "context"),
+    "needs": lazy_pgettext("changed field", "needs"),
+    "existing_activities": lazy_pgettext("changed field", "existing activities"),
+    "period_start": lazy_pgettext("changed field", "period start"),
+    "period_end": lazy_pgettext("changed field", "period end"),
+    "expected_participants": lazy_pgettext("changed field", "expected participants"),
+    "language": lazy_pgettext("changed field", "language"),
+    "tags": lazy_pgettext("changed field", "tags"),
+}
 
 
 @event.listens_for(Session, "before_flush")

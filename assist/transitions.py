@@ -7,6 +7,8 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import flash, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms.validators import Length
 
@@ -19,10 +21,19 @@ from assist.workflow import InvalidTransition
 
 class TransitionForm(FlaskForm):
     comment = CleanTextAreaField(
-        "Reason",
-        validators=[Length(max=2000, message="Keep the reason under %(max)d characters.")],
-        description="Kept in the history. No names or case details.",
+        _l("Reason"),
+        validators=[Length(max=2000, message=_l("Keep the reason under %(max)d characters."))],
+        description=_l("Kept in the history. No names or case details."),
     )
+
+
+# One whole sentence per kind of object (callers pass the noun), so that translators can give
+# each its own article and gender; %(status)s is the object's new status label.
+_DONE: dict[str, Callable[[str], str]] = {
+    "request": lambda status: _("Done: the request is now “%(status)s”.", status=status),
+    "engagement": lambda status: _("Done: the engagement is now “%(status)s”.", status=status),
+    "activity": lambda status: _("Done: the activity is now “%(status)s”.", status=status),
+}
 
 
 def take_action(
@@ -35,7 +46,7 @@ def take_action(
     """
     form = TransitionForm()
     if not form.validate_on_submit():
-        flash(" ".join(e for errs in form.errors.values() for e in errs), "danger")
+        flash(" ".join(str(e) for errs in form.errors.values() for e in errs), "danger")
         return None
     version = request.form.get("version", "")
     try:
@@ -54,10 +65,11 @@ def take_action(
         db.session.rollback()
         flash(str(exc), "danger")
         return None
-    flash(f"Done: the {noun} is now “{obj.status.label}”.", "success")
+    done = _DONE.get(noun, lambda status: _("Done: it is now “%(status)s”.", status=status))
+    flash(done(obj.status.label), "success")
     return None
 
 
 def flash_refusal(exc: ValidationFailed) -> None:
-    messages = " ".join(m for msgs in exc.errors.values() for m in msgs)
+    messages = " ".join(str(m) for msgs in exc.errors.values() for m in msgs)
     flash(f"{exc.message} {messages}", "danger")

@@ -2,7 +2,8 @@
 
 Services ask ``Machine.find`` before any state change, pages list ``Machine.allowed`` as buttons,
 the tests walk every (state, action, role), and the README's diagrams come from ``mermaid()``.
-Pure Python: no Flask, no database. Tenancy (whose object it is) is decided in each feature's
+Pure Python apart from Flask-Babel's gettext (which works without an app and then answers in
+English): no Flask app, no database. Tenancy (whose object it is) is decided in each feature's
 ``policy.py``; conditions that depend on who did what before (four eyes) are guards here.
 """
 
@@ -11,6 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 
 from assist.roles import Role
 
@@ -32,7 +38,7 @@ class RequestStatus(StrEnum):
 
     @property
     def label(self) -> str:
-        return _REQUEST_LABELS[self]
+        return str(_REQUEST_LABELS[self])
 
 
 class EngagementStatus(StrEnum):
@@ -48,32 +54,34 @@ class EngagementStatus(StrEnum):
 
     @property
     def label(self) -> str:
-        return _ENGAGEMENT_LABELS[self]
+        return str(_ENGAGEMENT_LABELS[self])
 
 
+# Status labels carry a context ("engagement status", …): the same English word may need another
+# gender or form depending on what it describes (an engagement, an activity, a request).
 # One dict per enum: StrEnum members of different enums with the same value are equal
 # (and hash alike), so a shared dict would let one label overwrite another.
 _REQUEST_LABELS = {
-    RequestStatus.DRAFT: "Draft",
-    RequestStatus.SUBMITTED: "Submitted",
-    RequestStatus.IN_REVIEW: "In review",
-    RequestStatus.NEEDS_INFO: "More information needed",
-    RequestStatus.MATCHING: "Matching an expert",
-    RequestStatus.ENGAGED: "Expert engaged",
-    RequestStatus.COMPLETED: "Completed",
-    RequestStatus.DECLINED: "Declined",
-    RequestStatus.WITHDRAWN: "Withdrawn",
+    RequestStatus.DRAFT: lazy_pgettext("request status", "Draft"),
+    RequestStatus.SUBMITTED: lazy_pgettext("request status", "Submitted"),
+    RequestStatus.IN_REVIEW: lazy_pgettext("request status", "In review"),
+    RequestStatus.NEEDS_INFO: lazy_pgettext("request status", "More information needed"),
+    RequestStatus.MATCHING: lazy_pgettext("request status", "Matching an expert"),
+    RequestStatus.ENGAGED: lazy_pgettext("request status", "Expert engaged"),
+    RequestStatus.COMPLETED: lazy_pgettext("request status", "Completed"),
+    RequestStatus.DECLINED: lazy_pgettext("request status", "Declined"),
+    RequestStatus.WITHDRAWN: lazy_pgettext("request status", "Withdrawn"),
 }
 _ENGAGEMENT_LABELS = {
-    EngagementStatus.PROPOSED: "Proposed",
-    EngagementStatus.APPROVED: "Approved, awaiting the expert",
-    EngagementStatus.ACCEPTED: "Accepted by the expert",
-    EngagementStatus.DECLINED: "Declined by the expert",
-    EngagementStatus.PLANNED: "Activities planned",
-    EngagementStatus.DELIVERING: "Delivering",
-    EngagementStatus.DELIVERED: "Delivered",
-    EngagementStatus.CLOSED: "Closed",
-    EngagementStatus.CANCELLED: "Cancelled",
+    EngagementStatus.PROPOSED: lazy_pgettext("engagement status", "Proposed"),
+    EngagementStatus.APPROVED: lazy_pgettext("engagement status", "Approved, awaiting the expert"),
+    EngagementStatus.ACCEPTED: lazy_pgettext("engagement status", "Accepted by the expert"),
+    EngagementStatus.DECLINED: lazy_pgettext("engagement status", "Declined by the expert"),
+    EngagementStatus.PLANNED: lazy_pgettext("engagement status", "Activities planned"),
+    EngagementStatus.DELIVERING: lazy_pgettext("engagement status", "Delivering"),
+    EngagementStatus.DELIVERED: lazy_pgettext("engagement status", "Delivered"),
+    EngagementStatus.CLOSED: lazy_pgettext("engagement status", "Closed"),
+    EngagementStatus.CANCELLED: lazy_pgettext("engagement status", "Cancelled"),
 }
 
 #: States in which the city may still change what it wrote.
@@ -98,38 +106,39 @@ class GuardContext:
     has_feedback: bool = False
 
 
-#: A guard returns None when the action may go ahead, else the reason it may not.
+#: A guard returns None when the action may go ahead, else the reason it may not (translated:
+#: guards run when the action is asked for, in the asker's language).
 Guard = Callable[[GuardContext], str | None]
 
 
 def _four_eyes(ctx: GuardContext) -> str | None:
     if ctx.four_eyes and ctx.proposer_id is not None and ctx.actor_id == ctx.proposer_id:
-        return "Four-eyes rule: a match must be approved by someone other than its proposer."
+        return _("Four-eyes rule: a match must be approved by someone other than its proposer.")
     return None
 
 
 def _has_planned_activity(ctx: GuardContext) -> str | None:
     if not any(ctx.activities.get(s, 0) for s in ("planned", "delivered", "confirmed")):
-        return "Plan at least one activity first."
+        return _("Plan at least one activity first.")
     return None
 
 
 def _nothing_left_to_deliver(ctx: GuardContext) -> str | None:
     if ctx.activities.get("planned", 0) or ctx.activities.get("disputed", 0):
-        return (
+        return _(
             "Some activities are still planned or disputed: record them as delivered "
             "(or cancel them) first."
         )
     if not any(ctx.activities.get(s, 0) for s in ("delivered", "confirmed")):
-        return "Record at least one delivered activity first."
+        return _("Record at least one delivered activity first.")
     return None
 
 
 def _confirmed_and_rated(ctx: GuardContext) -> str | None:
     if ctx.activities.get("delivered", 0) or ctx.activities.get("disputed", 0):
-        return "The city has not confirmed every delivered activity yet."
+        return _("The city has not confirmed every delivered activity yet.")
     if not ctx.has_feedback:
-        return "The city has not rated the engagement yet."
+        return _("The city has not rated the engagement yet.")
     return None
 
 
@@ -139,7 +148,9 @@ class Transition:
     sources: frozenset[StrEnum]
     target: StrEnum
     roles: frozenset[Role]
-    label: str
+    #: The button's text, a lazy translatable string: read it as ``label`` (a ``str`` in the
+    #: reader's language). Left out of comparisons, whose result must not depend on the language.
+    label_text: Any = field(compare=False)
     #: A comment the actor must give (e.g. a reason for declining).
     needs_comment: bool = False
     #: Shown as a secondary, cautious button.
@@ -147,8 +158,41 @@ class Transition:
     guards: tuple[Guard, ...] = ()
 
     @property
+    def label(self) -> str:
+        return str(self.label_text)
+
+    @property
     def automatic(self) -> bool:
         return not self.roles
+
+
+# Refusals that name the object: one whole sentence per machine, so that translators can give
+# each noun its own article and gender. Keyed by ``Machine.name``.
+_NOT_AN_ACTION: dict[str, Callable[[str], str]] = {
+    "request": lambda action: _("'%(action)s' is not an action on a request.", action=action),
+    "engagement": lambda action: _(
+        "'%(action)s' is not an action on an engagement.", action=action
+    ),
+    "activity": lambda action: _("'%(action)s' is not an action on an activity.", action=action),
+}
+# NOTE: %(action)s is the action's button text, %(status)s the object's current status label.
+_NOT_POSSIBLE_WHILE: dict[str, Callable[[str, str], str]] = {
+    "request": lambda action, status: _(
+        "'%(action)s' is not possible while the request is '%(status)s'.",
+        action=action,
+        status=status,
+    ),
+    "engagement": lambda action, status: _(
+        "'%(action)s' is not possible while the engagement is '%(status)s'.",
+        action=action,
+        status=status,
+    ),
+    "activity": lambda action, status: _(
+        "'%(action)s' is not possible while the activity is '%(status)s'.",
+        action=action,
+        status=status,
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -176,13 +220,11 @@ class Machine:
         """
         candidates = [t for t in self.transitions if t.action == action]
         if not candidates:
-            raise InvalidTransition(f"'{action}' is not an action on a {self.name}.")
+            raise InvalidTransition(_NOT_AN_ACTION[self.name](action))
         from_here = [t for t in candidates if state in t.sources]
         if not from_here:
             label = getattr(state, "label", str(state))
-            raise InvalidTransition(
-                f"'{candidates[0].label}' is not possible while the {self.name} is '{label}'."
-            )
+            raise InvalidTransition(_NOT_POSSIBLE_WHILE[self.name](candidates[0].label, label))
         for t in from_here:
             if (role is None and t.automatic) or (role is not None and role in t.roles):
                 for guard in t.guards:
@@ -190,10 +232,20 @@ class Machine:
                         raise InvalidTransition(reason)
                 return t
         if role is None:
-            raise InvalidTransition(f"'{from_here[0].label}' is not an automatic step.")
+            raise InvalidTransition(
+                _("'%(action)s' is not an automatic step.", action=from_here[0].label)
+            )
         if from_here[0].automatic:
-            raise InvalidTransition(f"'{from_here[0].label}' happens on its own, not by hand.")
-        raise InvalidTransition(f"Your role ({role.label}) cannot '{from_here[0].label}'.")
+            raise InvalidTransition(
+                _("'%(action)s' happens on its own, not by hand.", action=from_here[0].label)
+            )
+        raise InvalidTransition(
+            _(
+                "Your role (%(role)s) cannot '%(action)s'.",
+                role=role.label,
+                action=from_here[0].label,
+            )
+        )
 
     def mermaid(self) -> str:
         """A Mermaid state diagram of this table (the README's diagrams are generated from it)."""
@@ -216,21 +268,21 @@ REQUESTS = Machine(
             frozenset({RequestStatus.DRAFT}),
             RequestStatus.SUBMITTED,
             CITY,
-            "Submit to Efus",
+            _l("Submit to Efus"),
         ),
         Transition(
             "start_review",
             frozenset({RequestStatus.SUBMITTED}),
             RequestStatus.IN_REVIEW,
             STAFF,
-            "Take into review",
+            _l("Take into review"),
         ),
         Transition(
             "ask_info",
             frozenset({RequestStatus.IN_REVIEW}),
             RequestStatus.NEEDS_INFO,
             STAFF,
-            "Ask the city for more information",
+            _l("Ask the city for more information"),
             needs_comment=True,
         ),
         Transition(
@@ -238,14 +290,14 @@ REQUESTS = Machine(
             frozenset({RequestStatus.NEEDS_INFO}),
             RequestStatus.SUBMITTED,
             CITY,
-            "Send the completed request back to Efus",
+            _l("Send the completed request back to Efus"),
         ),
         Transition(
             "decline",
             frozenset({RequestStatus.IN_REVIEW}),
             RequestStatus.DECLINED,
             STAFF,
-            "Decline the request",
+            _l("Decline the request"),
             needs_comment=True,
             destructive=True,
         ),
@@ -254,28 +306,28 @@ REQUESTS = Machine(
             frozenset({RequestStatus.IN_REVIEW}),
             RequestStatus.MATCHING,
             STAFF,
-            "Move to matching",
+            _l("Move to matching"),
         ),
         Transition(
             "engage",
             frozenset({RequestStatus.MATCHING}),
             RequestStatus.ENGAGED,
             SYSTEM,
-            "An expert organisation accepted",
+            _l("An expert organisation accepted"),
         ),
         Transition(
             "complete",
             frozenset({RequestStatus.ENGAGED}),
             RequestStatus.COMPLETED,
             SYSTEM,
-            "Every engagement is closed",
+            _l("Every engagement is closed"),
         ),
         Transition(
             "rematch",
             frozenset({RequestStatus.ENGAGED}),
             RequestStatus.MATCHING,
             SYSTEM,
-            "The engagement ended before delivery",
+            _l("The engagement ended before delivery"),
         ),
         Transition(
             "withdraw",
@@ -290,7 +342,7 @@ REQUESTS = Machine(
             ),
             RequestStatus.WITHDRAWN,
             CITY,
-            "Withdraw request",
+            _l("Withdraw request"),
             needs_comment=True,
             destructive=True,
         ),
@@ -327,7 +379,7 @@ ENGAGEMENTS = Machine(
             frozenset({EngagementStatus.PROPOSED}),
             EngagementStatus.APPROVED,
             STAFF,
-            "Approve the match",
+            _l("Approve the match"),
             guards=(_four_eyes,),
         ),
         Transition(
@@ -335,14 +387,14 @@ ENGAGEMENTS = Machine(
             frozenset({EngagementStatus.APPROVED}),
             EngagementStatus.ACCEPTED,
             EXPERT,
-            "Accept the engagement",
+            _l("Accept the engagement"),
         ),
         Transition(
             "decline",
             frozenset({EngagementStatus.APPROVED}),
             EngagementStatus.DECLINED,
             EXPERT,
-            "Decline the engagement",
+            _l("Decline the engagement"),
             needs_comment=True,
             destructive=True,
         ),
@@ -351,7 +403,7 @@ ENGAGEMENTS = Machine(
             frozenset({EngagementStatus.ACCEPTED}),
             EngagementStatus.PLANNED,
             EXPERT | CITY,
-            "Confirm the plan of activities",
+            _l("Confirm the plan of activities"),
             guards=(_has_planned_activity,),
         ),
         Transition(
@@ -359,14 +411,14 @@ ENGAGEMENTS = Machine(
             frozenset({EngagementStatus.PLANNED}),
             EngagementStatus.DELIVERING,
             SYSTEM,
-            "The first activity was delivered",
+            _l("The first activity was delivered"),
         ),
         Transition(
             "finish_delivery",
             frozenset({EngagementStatus.DELIVERING}),
             EngagementStatus.DELIVERED,
             EXPERT,
-            "Mark all activities as delivered",
+            _l("Mark all activities as delivered"),
             guards=(_nothing_left_to_deliver,),
         ),
         Transition(
@@ -374,7 +426,7 @@ ENGAGEMENTS = Machine(
             frozenset({EngagementStatus.DELIVERED}),
             EngagementStatus.CLOSED,
             STAFF,
-            "Close the engagement",
+            _l("Close the engagement"),
             guards=(_confirmed_and_rated,),
         ),
         Transition(
@@ -382,7 +434,7 @@ ENGAGEMENTS = Machine(
             OPEN_ENGAGEMENT_STATES,
             EngagementStatus.CANCELLED,
             STAFF,
-            "Cancel the engagement",
+            _l("Cancel the engagement"),
             needs_comment=True,
             destructive=True,
         ),
@@ -391,7 +443,7 @@ ENGAGEMENTS = Machine(
             OPEN_ENGAGEMENT_STATES,
             EngagementStatus.CANCELLED,
             SYSTEM,
-            "The city withdrew the request",
+            _l("The city withdrew the request"),
         ),
     ),
 )
@@ -406,15 +458,17 @@ class ActivityStatus(StrEnum):
 
     @property
     def label(self) -> str:
-        return _ACTIVITY_LABELS[self]
+        return str(_ACTIVITY_LABELS[self])
 
 
 _ACTIVITY_LABELS = {
-    ActivityStatus.PLANNED: "Planned",
-    ActivityStatus.DELIVERED: "Delivered, awaiting the city's confirmation",
-    ActivityStatus.CONFIRMED: "Confirmed by the city",
-    ActivityStatus.DISPUTED: "Disputed by the city",
-    ActivityStatus.CANCELLED: "Cancelled",
+    ActivityStatus.PLANNED: lazy_pgettext("activity status", "Planned"),
+    ActivityStatus.DELIVERED: lazy_pgettext(
+        "activity status", "Delivered, awaiting the city's confirmation"
+    ),
+    ActivityStatus.CONFIRMED: lazy_pgettext("activity status", "Confirmed by the city"),
+    ActivityStatus.DISPUTED: lazy_pgettext("activity status", "Disputed by the city"),
+    ActivityStatus.CANCELLED: lazy_pgettext("activity status", "Cancelled"),
 }
 
 #: Engagement states in which activities can be planned or recorded.
@@ -433,21 +487,21 @@ ACTIVITIES = Machine(
             frozenset({ActivityStatus.PLANNED, ActivityStatus.DISPUTED}),
             ActivityStatus.DELIVERED,
             EXPERT,
-            "Record as delivered",
+            _l("Record as delivered"),
         ),
         Transition(
             "confirm",
             frozenset({ActivityStatus.DELIVERED}),
             ActivityStatus.CONFIRMED,
             CITY,
-            "Confirm this activity",
+            _l("Confirm this activity"),
         ),
         Transition(
             "dispute",
             frozenset({ActivityStatus.DELIVERED}),
             ActivityStatus.DISPUTED,
             CITY,
-            "Dispute this record",
+            _l("Dispute this record"),
             needs_comment=True,
             destructive=True,
         ),
@@ -456,7 +510,7 @@ ACTIVITIES = Machine(
             frozenset({ActivityStatus.PLANNED}),
             ActivityStatus.CANCELLED,
             EXPERT | CITY,
-            "Cancel this planned activity",
+            _l("Cancel this planned activity"),
             needs_comment=True,
             destructive=True,
         ),

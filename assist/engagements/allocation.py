@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from assist.engagements.queries import active_engagement_counts
 from assist.engagements.ranking import fitted, request_profile, vetoes_for
@@ -55,7 +56,7 @@ def suggest_allocation() -> AllocationView:
     requests = waiting_requests()
     index = fitted()
     if not requests or index.matcher is None:
-        return AllocationView([], (), "No request is waiting for a match.")
+        return AllocationView([], (), _("No request is waiting for a match."))
     profiles = [request_profile(r, vetoes_for(r)) for r in requests]
     used = active_engagement_counts()
     capacity = {
@@ -72,8 +73,8 @@ def suggest_allocation() -> AllocationView:
         for a in picks:
             rows.append(Suggestion(req, int(a.expert_id), index.names[a.expert_id], a.score))
     message = (
-        "Every waiting request has a suggestion within the organisations' free capacity."
+        _("Every waiting request has a suggestion within the organisations' free capacity.")
         if result.feasible
-        else "Not every request can be served; see what binds below."
+        else _("Not every request can be served; see what binds below.")
     )
     return AllocationView(rows, result.binding, message)

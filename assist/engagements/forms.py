@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, SelectChoice, SelectField
 from wtforms.validators import DataRequired, Length
@@ -11,28 +12,30 @@ from assist.forms import CleanTextAreaField
 
 
 class ProposeForm(FlaskForm):
-    organisation_id = IntegerField(validators=[DataRequired("Choose an organisation.")])
+    organisation_id = IntegerField(validators=[DataRequired(_l("Choose an organisation."))])
     request_version = HiddenField()
     comment = CleanTextAreaField(
-        "Note to the expert organisation",
+        _l("Note to the expert organisation"),
         validators=[Length(max=2000)],
-        description="What Efus expects from them (optional). No names or case details.",
+        description=_l("What Efus expects from them (optional). No names or case details."),
     )
     reason = CleanTextAreaField(
-        "Why this organisation rather than a higher-ranked one",
+        _l("Why this organisation rather than a higher-ranked one"),
         validators=[Length(max=2000)],
-        description="Required when you choose a candidate below the top one; kept with the "
-        "decision so that the matching can learn from it.",
+        description=_l(
+            "Required when you choose a candidate below the top one; kept with the "
+            "decision so that the matching can learn from it."
+        ),
     )
 
 
 class ConflictForm(FlaskForm):
-    organisation_id = SelectField("Expert organisation", coerce=int)
-    authority_id = SelectField("Local authority", coerce=int)
+    organisation_id = SelectField(_l("Expert organisation"), coerce=int)
+    authority_id = SelectField(_l("Local authority"), coerce=int)
     reason = CleanTextAreaField(
-        "Reason",
-        validators=[DataRequired("Say why; it is kept in the history."), Length(max=500)],
-        description="E.g. “already contracted by the city for another project”.",
+        _l("Reason"),
+        validators=[DataRequired(_l("Say why; it is kept in the history.")), Length(max=500)],
+        description=_l("E.g. “already contracted by the city for another project”."),
     )
 
     def __init__(self, *args: object, **kwargs: object) -> None:

@@ -12,6 +12,9 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy.orm.exc import StaleDataError
 
 from assist import audit
@@ -50,18 +53,25 @@ def _flush(what: str) -> None:
     try:
         db.session.flush()
     except StaleDataError as exc:
-        raise Conflict(
-            f"This {what} changed since you opened it (someone else acted on it). "
-            "Reload to see where it stands now."
-        ) from exc
+        if what == "request":
+            message = _(
+                "This request changed since you opened it (someone else acted on it). "
+                "Reload to see where it stands now."
+            )
+        else:
+            message = _(
+                "This engagement changed since you opened it (someone else acted on it). "
+                "Reload to see where it stands now."
+            )
+        raise Conflict(message) from exc
 
 
 def _clean_comment(comment: str, *, required: bool, field: str = "comment") -> str:
     comment = (comment or "").strip()
     if required and not comment:
-        raise ValidationFailed({field: ["Give a short reason; it is kept in the history."]})
+        raise ValidationFailed({field: [_("Give a short reason; it is kept in the history.")]})
     if len(comment) > 2000:
-        raise ValidationFailed({field: ["Keep it under 2000 characters."]})
+        raise ValidationFailed({field: [_("Keep it under 2000 characters.")]})
     if findings := privacy.screen(comment):
         raise ValidationFailed({field: [f.message() for f in findings]})
     return comment
@@ -90,22 +100,44 @@ class Proposal:
 
 def propose_match(req: AssistanceRequest, actor: User, proposal: Proposal) -> Engagement:
     if actor.role not in ENGAGEMENTS.creators or not policy.can_see_ranking(actor, req):
-        raise NotAllowed("Only Efus staff can propose a match.")
+        raise NotAllowed(_("Only Efus staff can propose a match."))
     if req.status != RequestStatus.MATCHING:
         raise Conflict(
-            f"The request is '{req.status.label}'; move it to matching before proposing experts."
+            _(
+                "The request is '%(status)s'; move it to matching before proposing experts.",
+                status=req.status.label,
+            )
         )
     if proposal.expected_request_version not in (None, req.version):
-        raise Conflict("This request changed since you opened it. Reload the ranking.")
+        raise Conflict(_("This request changed since you opened it. Reload the ranking."))
     org = db.session.get(ExpertOrganisation, proposal.organisation_id)
     if org is None or not org.is_active:
-        raise ValidationFailed({"organisation_id": ["Choose an active expert organisation."]})
+        raise ValidationFailed({"organisation_id": [_("Choose an active expert organisation.")]})
     ranked = rank_experts(req)
     chosen = next((r for r in ranked if r.organisation_id == org.id), None)
-    if chosen is None or chosen.match.excluded_reason:
-        why = chosen.match.excluded_reason if chosen else "not in the ranking"
+    if chosen is None:
         raise ValidationFailed(
-            {"organisation_id": [f"{org.name} cannot be proposed for this request: {why}."]}
+            {
+                "organisation_id": [
+                    _(
+                        "%(organisation)s cannot be proposed for this request: not in the ranking.",
+                        organisation=org.name,
+                    )
+                ]
+            }
+        )
+    if chosen.match.excluded_reason:
+        raise ValidationFailed(
+            {
+                "organisation_id": [
+                    # NOTE: %(why)s is the ranking's reason for excluding it (English for now).
+                    _(
+                        "%(organisation)s cannot be proposed for this request: %(why)s.",
+                        organisation=org.name,
+                        why=chosen.match.excluded_reason,
+                    )
+                ]
+            }
         )
     eligible = [r for r in ranked if not r.match.excluded_reason]
     rank = eligible.index(chosen) + 1
@@ -140,7 +172,11 @@ def propose_match(req: AssistanceRequest, actor: User, proposal: Proposal) -> En
     if current_app.config.get("FOUR_EYES"):
         notify(
             staff_users(),
-            f"Match proposed for request #{req.id}: {org.name}. It needs a second approval.",
+            _l(
+                "Match proposed for request #%(id)s: %(organisation)s. It needs a second approval.",
+                id=req.id,
+                organisation=org.name,
+            ),
             _link(engagement),
             exclude=actor,
         )
@@ -168,7 +204,7 @@ def transition_engagement(
 ) -> Engagement:
     """Move an engagement along the workflow table, or refuse and change nothing."""
     if not policy.can_view(actor, engagement):
-        raise NotAllowed("You cannot act on this engagement.")
+        raise NotAllowed(_("You cannot act on this engagement."))
     ctx = GuardContext(
         actor_id=actor.id,
         proposer_id=engagement.proposed_by_id,
@@ -178,9 +214,9 @@ def transition_engagement(
     )
     transition = ENGAGEMENTS.find(engagement.status, action, actor.role, ctx)
     if transition not in policy.allowed_transitions(actor, engagement):
-        raise NotAllowed("This engagement belongs to another expert organisation.")
+        raise NotAllowed(_("This engagement belongs to another expert organisation."))
     if expected_version is not None and expected_version != engagement.version:
-        raise Conflict("This engagement changed since you opened it. Reload to see it now.")
+        raise Conflict(_("This engagement changed since you opened it. Reload to see it now."))
     comment = _clean_comment(comment, required=transition.needs_comment)
     req = engagement.request
     org = engagement.organisation
@@ -188,8 +224,15 @@ def transition_engagement(
         used = queries.active_engagement_counts().get(org.id, 0)
         if used >= org.capacity:
             raise Conflict(
-                f"{org.name} is at capacity ({used} of {org.capacity} engagements). "
-                "Decline, or ask Efus to raise your capacity first."
+                ngettext(
+                    "%(organisation)s is at capacity (%(used)s of %(num)d engagement). "
+                    "Decline, or ask Efus to raise your capacity first.",
+                    "%(organisation)s is at capacity (%(used)s of %(num)d engagements). "
+                    "Decline, or ask Efus to raise your capacity first.",
+                    org.capacity,
+                    organisation=org.name,
+                    used=used,
+                )
             )
     source = engagement.status
     engagement.status = transition.target  # type: ignore[assignment]
@@ -201,22 +244,32 @@ def transition_engagement(
     )
     officials = authority_officials(req.authority_id)
     experts = organisation_experts(org.id)
-    label = f"request #{req.id} ({req.authority.name})"
+    # Notifications and e-mails, lazy: ``notify`` writes each in its recipient's language.
+    # %(id)s is the request's number, %(authority)s its city or region, %(organisation)s the
+    # expert organisation.
+    names = {"id": req.id, "authority": req.authority.name, "organisation": org.name}
     if action == "approve":
         notify(
             experts,
-            f"New invitation from Efus: {label}. Please accept or decline.",
+            _l(
+                "New invitation from Efus: request #%(id)s (%(authority)s). "
+                "Please accept or decline.",
+                **names,
+            ),
             _link(engagement),
         )
         notify(
-            officials, f"Efus matched {org.name} to your {label}.", _link(engagement), exclude=actor
+            officials,
+            _l("Efus matched %(organisation)s to your request #%(id)s (%(authority)s).", **names),
+            _link(engagement),
+            exclude=actor,
         )
     elif action == "accept":
         if req.status == RequestStatus.MATCHING:
             _move_request(req, actor, "engage", f"{org.name} accepted")
         notify(
             [*staff_users(), *officials],
-            f"{org.name} accepted {label}.",
+            _l("%(organisation)s accepted request #%(id)s (%(authority)s).", **names),
             _link(engagement),
             exclude=actor,
         )
@@ -224,40 +277,62 @@ def transition_engagement(
         # The request is still in matching: staff pick another organisation.
         notify(
             staff_users(),
-            f"{org.name} declined {label}; it is back in matching.",
+            _l(
+                "%(organisation)s declined request #%(id)s (%(authority)s); "
+                "it is back in matching.",
+                **names,
+            ),
             _link(engagement),
         )
         notify(
             officials,
-            f"{org.name} could not take {label}; Efus is looking again.",
+            _l(
+                "%(organisation)s could not take request #%(id)s (%(authority)s); "
+                "Efus is looking again.",
+                **names,
+            ),
             _link(engagement),
         )
     elif action == "confirm_plan":
         notify(
             [*officials, *experts, *staff_users()],
-            f"The plan of activities for {label} is confirmed.",
+            _l(
+                "The plan of activities for request #%(id)s (%(authority)s) is confirmed.",
+                **names,
+            ),
             _link(engagement),
             exclude=actor,
         )
     elif action == "finish_delivery":
         notify(
             officials,
-            f"{org.name} has delivered every activity of {label}: please confirm them and rate "
-            "the engagement.",
+            _l(
+                "%(organisation)s has delivered every activity of request #%(id)s "
+                "(%(authority)s): please confirm them and rate the engagement.",
+                **names,
+            ),
             _link(engagement),
         )
     elif action == "close":
         from assist.delivery.services import after_close
 
         after_close(engagement, actor)
-        notify([*officials, *experts], f"Efus closed the engagement on {label}.", _link(engagement))
+        notify(
+            [*officials, *experts],
+            _l("Efus closed the engagement on request #%(id)s (%(authority)s).", **names),
+            _link(engagement),
+        )
     elif action == "cancel":
         if req.status == RequestStatus.ENGAGED and not _other_active(engagement):
             _move_request(req, actor, "rematch", f"engagement with {org.name} cancelled")
         seen_by_expert = source != EngagementStatus.PROPOSED
         notify(
             [*officials, *(experts if seen_by_expert else [])],
-            f"The engagement of {org.name} on {label} was cancelled by Efus.",
+            _l(
+                "The engagement of %(organisation)s on request #%(id)s (%(authority)s) "
+                "was cancelled by Efus.",
+                **names,
+            ),
             _link(engagement),
             exclude=actor,
         )
@@ -294,8 +369,12 @@ def close_for_withdrawal(req: AssistanceRequest, actor: User, comment: str) -> N
         if source != EngagementStatus.PROPOSED:
             notify(
                 organisation_experts(engagement.organisation_id),
-                f"Request #{req.id} ({req.authority.name}) was withdrawn by the city; "
-                "the engagement is cancelled.",
+                _l(
+                    "Request #%(id)s (%(authority)s) was withdrawn by the city; "
+                    "the engagement is cancelled.",
+                    id=req.id,
+                    authority=req.authority.name,
+                ),
                 _link(engagement),
             )
 
@@ -304,7 +383,7 @@ def add_conflict(
     actor: User, organisation: ExpertOrganisation, authority: LocalAuthority, reason: str
 ) -> ConflictOfInterest:
     if actor.role not in ENGAGEMENTS.creators:
-        raise NotAllowed("Only Efus staff can record conflicts of interest.")
+        raise NotAllowed(_("Only Efus staff can record conflicts of interest."))
     reason = _clean_comment(reason, required=True, field="reason")
     exists = db.session.scalar(
         sa.select(ConflictOfInterest.id).where(
@@ -314,7 +393,15 @@ def add_conflict(
     )
     if exists:
         raise ValidationFailed(
-            {"organisation_id": [f"{organisation.name} is already excluded for {authority.name}."]}
+            {
+                "organisation_id": [
+                    _(
+                        "%(organisation)s is already excluded for %(authority)s.",
+                        organisation=organisation.name,
+                        authority=authority.name,
+                    )
+                ]
+            }
         )
     conflict = ConflictOfInterest(
         organisation=organisation, authority=authority, reason=reason[:500], created_by=actor
@@ -327,7 +414,7 @@ def add_conflict(
 
 def remove_conflict(actor: User, conflict: ConflictOfInterest) -> None:
     if actor.role not in ENGAGEMENTS.creators:
-        raise NotAllowed("Only Efus staff can remove conflicts of interest.")
+        raise NotAllowed(_("Only Efus staff can remove conflicts of interest."))
     audit.record(
         actor,
         "delete",

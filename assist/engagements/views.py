@@ -4,6 +4,8 @@ pages (invitations, detail, actions, timeline). Thin: load, authorise, call one 
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
@@ -31,9 +33,16 @@ bp = Blueprint("engagements", __name__)
 SHOWN = 25
 
 FILTERS = {
-    "common_language": ("Share a working language", lambda m: m.has_common_language is not False),
-    "country": ("Have worked in the city's country", lambda m: m.signals.get("country", 0) >= 1),
-    "available": ("Have capacity left", lambda m: not m.at_capacity),
+    "common_language": (
+        # NOTE: the ranking page's filter checkboxes: show only organisations that …
+        _l("Share a working language"),
+        lambda m: m.has_common_language is not False,
+    ),
+    "country": (
+        _l("Have worked in the city's country"),
+        lambda m: m.signals.get("country", 0) >= 1,
+    ),
+    "available": (_l("Have capacity left"), lambda m: not m.at_capacity),
 }
 
 
@@ -69,7 +78,13 @@ def ranking(request_id: int) -> str | Response | tuple[str, int]:
                 flash(exc.message, "danger")
                 status = exc.status_code
             else:
-                flash(f"Match proposed: {engagement.organisation.name}.", "success")
+                flash(
+                    _(
+                        "Match proposed: %(organisation)s.",
+                        organisation=engagement.organisation.name,
+                    ),
+                    "success",
+                )
                 return redirect(url_for("engagements.detail", engagement_id=engagement.id))
         else:
             status = 422
@@ -160,7 +175,14 @@ def conflicts() -> str | Response | tuple[str, int]:
             db.session.rollback()
             attach_errors(form, exc)
         else:
-            flash(f"{org.name} will no longer be proposed to {authority.name}.", "success")
+            flash(
+                _(
+                    "%(organisation)s will no longer be proposed to %(authority)s.",
+                    organisation=org.name,
+                    authority=authority.name,
+                ),
+                "success",
+            )
             return redirect(url_for("engagements.conflicts"))
     status = 422 if form.errors else 200
     return render_template(
@@ -174,5 +196,5 @@ def delete_conflict(conflict_id: int) -> Response:
     conflict = db.get_or_404(ConflictOfInterest, conflict_id)
     services.remove_conflict(current_actor(), conflict)
     db.session.commit()
-    flash("Conflict of interest removed.", "success")
+    flash(_("Conflict of interest removed."), "success")
     return redirect(url_for("engagements.conflicts"))
