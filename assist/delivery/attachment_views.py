@@ -14,6 +14,7 @@ from flask import (
     send_file,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.exceptions import NotFound, RequestEntityTooLarge
 
@@ -66,7 +67,10 @@ def _flash_refusal(exc: DomainError) -> None:
 def _too_large(exc: RequestEntityTooLarge) -> Response | tuple[str, int]:
     """The body was over MAX_CONTENT_LENGTH (refused before it is read, even before the CSRF
     check): back to the activity with a message saying what is accepted."""
-    message = f"The file was not accepted: it is too large. Accepted: {attachments.rules_text()}"
+    message = _(
+        "The file was not accepted: it is too large. Accepted: %(rules)s",
+        rules=attachments.rules_text(),
+    )
     activity_id = (request.view_args or {}).get("activity_id")
     activity = None
     if current_user.is_authenticated and activity_id is not None:
@@ -76,7 +80,7 @@ def _too_large(exc: RequestEntityTooLarge) -> Response | tuple[str, int]:
             activity = None
     if activity is None:
         return render_template(
-            "errors/error.html", status=413, title="Too large", message=message
+            "errors/error.html", status=413, title=_("Too large"), message=message
         ), 413
     flash(message, "danger")
     return _back(activity)
@@ -88,7 +92,7 @@ def upload(activity_id: int) -> Response:
     activity = attachments.get_activity_or_404(current_user, activity_id)
     file = request.files.get("file")
     if file is None or not (file.filename or "").strip():
-        flash("Choose a file to upload first.", "danger")
+        flash(_("Choose a file to upload first."), "danger")
         return _back(activity)
     try:
         attachment = attachments.add_attachment(activity, current_actor(), file)
@@ -97,7 +101,7 @@ def upload(activity_id: int) -> Response:
         db.session.rollback()
         _flash_refusal(exc)
     else:
-        flash(f"“{attachment.filename}” was added to the activity.", "success")
+        flash(_("“%(name)s” was added to the activity.", name=attachment.filename), "success")
     return _back(activity)
 
 
@@ -139,5 +143,5 @@ def delete(attachment_id: int) -> Response:
         db.session.rollback()
         _flash_refusal(exc)
     else:
-        flash(f"“{filename}” was removed.", "success")
+        flash(_("“%(name)s” was removed.", name=filename), "success")
     return _back(activity)

@@ -19,6 +19,9 @@ from typing import IO, Any, BinaryIO
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import format_decimal, ngettext
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage
@@ -57,7 +60,8 @@ OPEN_ENGAGEMENT_STATES = frozenset(
 class FileType:
     extension: str
     content_type: str
-    label: str
+    #: What the type is called, in the reader's language (a lazy string: ``str()`` it).
+    label: Any
 
 
 _TYPES = [
@@ -65,24 +69,28 @@ _TYPES = [
     FileType(
         "docx",
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        "Word document",
+        _l("Word document"),
     ),
     FileType(
-        "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "Excel sheet"
+        "xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        _l("Excel sheet"),
     ),
     FileType(
         "pptx",
         "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-        "PowerPoint presentation",
+        _l("PowerPoint presentation"),
     ),
-    FileType("odt", "application/vnd.oasis.opendocument.text", "OpenDocument text"),
-    FileType("ods", "application/vnd.oasis.opendocument.spreadsheet", "OpenDocument sheet"),
-    FileType("odp", "application/vnd.oasis.opendocument.presentation", "OpenDocument presentation"),
-    FileType("doc", "application/msword", "Word 97-2003 document"),
-    FileType("xls", "application/vnd.ms-excel", "Excel 97-2003 sheet"),
-    FileType("ppt", "application/vnd.ms-powerpoint", "PowerPoint 97-2003 presentation"),
-    FileType("txt", "text/plain", "plain text"),
-    FileType("csv", "text/csv", "CSV table"),
+    FileType("odt", "application/vnd.oasis.opendocument.text", _l("OpenDocument text")),
+    FileType("ods", "application/vnd.oasis.opendocument.spreadsheet", _l("OpenDocument sheet")),
+    FileType(
+        "odp", "application/vnd.oasis.opendocument.presentation", _l("OpenDocument presentation")
+    ),
+    FileType("doc", "application/msword", _l("Word 97-2003 document")),
+    FileType("xls", "application/vnd.ms-excel", _l("Excel 97-2003 sheet")),
+    FileType("ppt", "application/vnd.ms-powerpoint", _l("PowerPoint 97-2003 presentation")),
+    FileType("txt", "text/plain", _l("plain text")),
+    FileType("csv", "text/csv", _l("CSV table")),
 ]
 TYPES: dict[str, FileType] = {t.extension: t for t in _TYPES}
 #: For the form's help text and its ``accept`` attribute.
@@ -102,19 +110,19 @@ _OLE_STREAMS = {
 _PDF = b"%PDF-"
 _ZIP = b"PK\x03\x04"
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-#: What some refused contents look like, to say so in the message.
+#: What some refused contents look like, to say so in the message ("it looks like …").
 _SIGNATURES = [
-    (b"MZ", "a Windows program"),
-    (b"\x7fELF", "a Linux program"),
-    (b"\xcf\xfa\xed\xfe", "a macOS program"),
-    (b"#!", "a script"),
-    (b"\x89PNG", "a PNG image"),
-    (b"\xff\xd8\xff", "a JPEG image"),
-    (b"GIF8", "a GIF image"),
-    (b"Rar!", "a RAR archive"),
-    (b"7z\xbc\xaf", "a 7-Zip archive"),
-    (b"\x1f\x8b", "a gzip archive"),
-    (b"{\\rtf", "an RTF document"),
+    (b"MZ", _l("a Windows program")),
+    (b"\x7fELF", _l("a Linux program")),
+    (b"\xcf\xfa\xed\xfe", _l("a macOS program")),
+    (b"#!", _l("a script")),
+    (b"\x89PNG", _l("a PNG image")),
+    (b"\xff\xd8\xff", _l("a JPEG image")),
+    (b"GIF8", _l("a GIF image")),
+    (b"Rar!", _l("a RAR archive")),
+    (b"7z\xbc\xaf", _l("a 7-Zip archive")),
+    (b"\x1f\x8b", _l("a gzip archive")),
+    (b"{\\rtf", _l("an RTF document")),
 ]
 _MARKUP = re.compile(rb"<\s*(?:!doctype|html|head|body|script|svg|iframe|\?xml|a\s|img\s)", re.I)
 _HIDDEN_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
@@ -129,18 +137,23 @@ def storage_dir() -> Path:
 
 
 def size_label(n: int) -> str:
+    """A file size for people, in the reader's number format ("10 MiB", "1.5 MiB", "4 KiB")."""
     mib = 1024 * 1024
     if n >= mib:
-        return f"{n // mib} MiB" if n % mib == 0 else f"{n / mib:.1f} MiB"
-    return f"{n // 1024} KiB"
+        # NOTE: MiB = mebibyte (1024 × 1024 bytes); some languages write "Mio".
+        return _("%(size)s MiB", size=format_decimal(round(n / mib, 1), format="#,##0.#"))
+    # NOTE: KiB = kibibyte (1024 bytes); some languages write "Kio".
+    return _("%(size)s KiB", size=format_decimal(n // 1024, format="#,##0"))
 
 
 def rules_text() -> str:
     """What the upload form accepts, in words (the help text and the refusals say the same)."""
     names = ", ".join(f".{ext}" for ext in ALLOWED_EXTENSIONS)
-    return (
-        f"PDF, Word, Excel, PowerPoint, OpenDocument, text or CSV ({names}), "
-        f"at most {size_label(max_bytes())}."
+    return _(
+        "PDF, Word, Excel, PowerPoint, OpenDocument, text or CSV (%(extensions)s), "
+        "at most %(size)s.",
+        extensions=names,
+        size=size_label(max_bytes()),
     )
 
 
@@ -211,7 +224,7 @@ def clean_filename(raw: str, extension: str) -> str:
     ``secure_filename`` keeps ASCII letters, digits, ``._-``; when it leaves nothing readable
     (a name in Cyrillic or Greek, say), the Unicode letters and digits are kept instead.
     """
-    stem, _ = split_extension(raw)
+    stem, _ext = split_extension(raw)
     safe_stem = secure_filename(stem).strip("._")
     if not re.search(r"[A-Za-z0-9]", safe_stem):
         words = re.findall(r"\w+", stem)
@@ -224,17 +237,22 @@ def clean_filename(raw: str, extension: str) -> str:
 
 
 def _refuse(message: str) -> ValidationFailed:
-    return ValidationFailed({"file": [message]}, "The file was not accepted.")
+    return ValidationFailed({"file": [message]}, _("The file was not accepted."))
 
 
 def _looks_like(head: bytes) -> str:
-    known = [(_PDF, "a PDF"), (_ZIP, "a ZIP archive"), (_OLE, "a Microsoft compound file")]
+    """What the content seems to be, in words ("a PNG image"), for the refusal message."""
+    known = [
+        (_PDF, _l("a PDF")),
+        (_ZIP, _l("a ZIP archive")),
+        (_OLE, _l("a Microsoft compound file")),
+    ]
     for magic, what in [*known, *_SIGNATURES]:
         if head.startswith(magic):
-            return what
+            return str(what)
     if _MARKUP.search(head[:2048]):
-        return "a web page or SVG image (HTML/XML)"
-    return "something else"
+        return _("a web page or SVG image (HTML/XML)")
+    return _("something else")
 
 
 def _zip_problem(fh: BinaryIO, ext: str) -> str | None:
@@ -335,11 +353,17 @@ def _check_content(fh: BinaryIO, size: int, ext: str, shown: str) -> None:
     head = fh.read(4096)
     kind = TYPES[ext]
     wrong = _refuse(
-        f"“{shown}” is named .{ext} but its content is not a {kind.label}: it looks like "
-        f"{_looks_like(head)}. Upload the original {kind.label}; renamed files are refused."
+        _(
+            "“%(name)s” is named .%(ext)s but its content is not a %(type)s: it looks like "
+            "%(found)s. Upload the original %(type)s; renamed files are refused.",
+            name=shown,
+            ext=ext,
+            type=kind.label,
+            found=_looks_like(head),
+        )
     )
     if size == 0:
-        raise _refuse(f"“{shown}” is empty. Choose the file again.")
+        raise _refuse(_("“%(name)s” is empty. Choose the file again.", name=shown))
     if ext == "pdf":
         if not head.startswith(_PDF):
             raise wrong
@@ -349,7 +373,11 @@ def _check_content(fh: BinaryIO, size: int, ext: str, shown: str) -> None:
         problem = _zip_problem(fh, ext)
         if problem == "macro":
             raise _refuse(
-                f"“{shown}” contains macros. Save it as a document without macros and upload that."
+                _(
+                    "“%(name)s” contains macros. Save it as a document without macros and "
+                    "upload that.",
+                    name=shown,
+                )
             )
         if problem:
             raise wrong
@@ -363,7 +391,10 @@ def _check_content(fh: BinaryIO, size: int, ext: str, shown: str) -> None:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
             raise _refuse(
-                f"“{shown}” is not UTF-8 text. Save it as UTF-8 (or as PDF) and try again."
+                _(
+                    "“%(name)s” is not UTF-8 text. Save it as UTF-8 (or as PDF) and try again.",
+                    name=shown,
+                )
             ) from None
         if "\x00" in text or _MARKUP.search(data[:4096]) or text.lstrip().startswith("<"):
             raise wrong
@@ -419,8 +450,12 @@ def _receive(stream: IO[bytes], folder: Path, limit: int, shown: str) -> tuple[P
                 size += len(chunk)
                 if size > limit:
                     raise _refuse(
-                        f"“{shown}” is larger than {size_label(limit)}. Make it smaller (for "
-                        "example export it as PDF, or split it), then upload it again."
+                        _(
+                            "“%(name)s” is larger than %(size)s. Make it smaller (for example "
+                            "export it as PDF, or split it), then upload it again.",
+                            name=shown,
+                            size=size_label(limit),
+                        )
                     )
                 digest.update(chunk)
                 out.write(chunk)
@@ -436,31 +471,48 @@ def add_attachment(activity: Activity, actor: User, file: FileStorage) -> Attach
     """Check and store an uploaded file for the activity; the caller commits (a rollback
     removes the stored file again)."""
     if not policy.can_view(actor, activity):
-        raise NotAllowed("You cannot act on this activity.")
+        raise NotAllowed(_("You cannot act on this activity."))
     if not can_upload(actor, activity):
         raise NotAllowed(
-            "Files are added by the engaged expert organisation, until the activity is "
-            f"confirmed or cancelled (it is '{activity.status.label}')."
+            _(
+                "Files are added by the engaged expert organisation, until the activity is "
+                "confirmed or cancelled (it is '%(status)s').",
+                status=activity.status.label,
+            )
         )
     raw_name = file.filename or ""
     if not raw_name.strip():
-        raise _refuse("Choose a file to upload.")
+        raise _refuse(_("Choose a file to upload."))
     count = db.session.scalar(
         sa.select(sa.func.count(Attachment.id)).where(Attachment.activity_id == activity.id)
     )
     if (count or 0) >= MAX_PER_ACTIVITY:
         raise Conflict(
-            f"An activity holds at most {MAX_PER_ACTIVITY} files. Remove one you no longer "
-            "need, then add this one."
+            ngettext(
+                "An activity holds at most %(num)d file. Remove it if you no longer need it, "
+                "then add this one.",
+                "An activity holds at most %(num)d files. Remove one you no longer need, "
+                "then add this one.",
+                MAX_PER_ACTIVITY,
+            )
         )
-    _, ext = split_extension(raw_name)
+    _stem, ext = split_extension(raw_name)
     if ext not in TYPES:
-        shown_ext = f".{ext[:10]}" if ext else "no extension"
-        raise _refuse(f"Files with {shown_ext} are not accepted. Allowed: {rules_text()}")
+        if ext:
+            refusal = _(
+                "Files with .%(ext)s are not accepted. Allowed: %(rules)s",
+                ext=ext[:10],
+                rules=rules_text(),
+            )
+        else:
+            refusal = _(
+                "Files with no extension are not accepted. Allowed: %(rules)s", rules=rules_text()
+            )
+        raise _refuse(refusal)
     filename = clean_filename(raw_name, ext)
     findings = privacy.screen(filename)
     if findings:
-        raise _refuse(f"Rename the file: {findings[0].message()}")
+        raise _refuse(_("Rename the file: %(reason)s", reason=findings[0].message()))
     folder = storage_dir()
     tmp, size, sha256 = _receive(file.stream, folder, max_bytes(), filename)
     try:
@@ -492,11 +544,13 @@ def add_attachment(activity: Activity, actor: User, file: FileStorage) -> Attach
 def delete_attachment(attachment: Attachment, actor: User) -> None:
     """Remove the attachment; its file goes once the caller commits."""
     if not policy.can_view(actor, attachment.activity):
-        raise NotAllowed("You cannot act on this activity.")
+        raise NotAllowed(_("You cannot act on this activity."))
     if not can_delete(actor, attachment):
         raise NotAllowed(
-            "Files are removed by the organisation that added them, until the city confirms "
-            "the activity."
+            _(
+                "Files are removed by the organisation that added them, until the city confirms "
+                "the activity."
+            )
         )
     activity = attachment.activity
     db.session.info.setdefault(_DOOMED_FILES, []).append(stored_path(attachment))

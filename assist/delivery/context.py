@@ -14,7 +14,7 @@ from assist.delivery import policy
 from assist.delivery.attachments import can_upload
 from assist.delivery.forms import RatingForm
 from assist.delivery.models import Activity, FollowUp
-from assist.directory.models import TermKind
+from assist.directory.models import TermKind, translate_term
 from assist.directory.queries import term_labels
 from assist.engagements.models import Engagement
 from assist.extensions import db
@@ -51,6 +51,11 @@ def dispute_comments(activities: list[Activity]) -> dict[int, str]:
     return {activity_id: comment for activity_id, comment in db.session.execute(stmt)}
 
 
+def translated_labels(kind: TermKind) -> dict[str, str]:
+    """Code -> label of one vocabulary, in the reader's language."""
+    return {code: translate_term(label) for code, label in term_labels([kind]).items()}
+
+
 def delivery_context(user: User, engagement: Engagement) -> dict[str, Any]:
     visible = [a for a in engagement.activities if a.status != ActivityStatus.CANCELLED]
     disputes = dispute_comments(visible)
@@ -69,6 +74,6 @@ def delivery_context(user: User, engagement: Engagement) -> dict[str, Any]:
         "follow_up": db.session.scalar(
             sa.select(FollowUp).where(FollowUp.engagement_id == engagement.id)
         ),
-        "format_labels": term_labels([TermKind.FORMAT]),
-        "group_labels": term_labels([TermKind.PARTICIPANT_GROUP]),
+        "format_labels": translated_labels(TermKind.FORMAT),
+        "group_labels": translated_labels(TermKind.PARTICIPANT_GROUP),
     }

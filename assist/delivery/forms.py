@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -22,26 +23,27 @@ from assist.directory.models import TermKind
 from assist.directory.queries import active_terms, term_choices
 from assist.forms import CleanStringField, CleanTextAreaField, CodesField
 
-_NO_NAMES = " Counts and roles only: never names of participants."
-
 
 class PlanForm(FlaskForm):
-    format = SelectField("Format", description="How the activity is delivered.")
+    format = SelectField(_l("Format"), description=_l("How the activity is delivered."))
     topic = CleanStringField(
-        "Topic",
-        validators=[DataRequired("Give the activity a topic."), Length(max=200)],
-        description="E.g. “Train-the-trainer on release preparation”.",
+        _l("Topic"),
+        validators=[DataRequired(_l("Give the activity a topic.")), Length(max=200)],
+        description=_l("E.g. “Train-the-trainer on release preparation”."),
     )
-    planned_start = DateField("Planned date (or first day)", validators=[Optional()])
-    planned_end = DateField("Last day (for several days)", validators=[Optional()])
+    planned_start = DateField(_l("Planned date (or first day)"), validators=[Optional()])
+    planned_end = DateField(_l("Last day (for several days)"), validators=[Optional()])
     place = CleanStringField(
-        "Place", validators=[Length(max=200)], description="City and venue, unless remote."
+        _l("Place"), validators=[Length(max=200)], description=_l("City and venue, unless remote.")
     )
-    is_remote = BooleanField("Remote (online)")
+    is_remote = BooleanField(_l("Remote (online)"))
     intended_audience = CleanStringField(
-        "Intended audience",
+        _l("Intended audience"),
         validators=[Length(max=300)],
-        description="Which professionals should take part, and roughly how many." + _NO_NAMES,
+        description=_l(
+            "Which professionals should take part, and roughly how many. "
+            "Counts and roles only: never names of participants."
+        ),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -62,29 +64,32 @@ class PlanForm(FlaskForm):
 
 class _RecordForm(FlaskForm):
     delivered_on = DateField(
-        "Date delivered", validators=[DataRequired("Give the date it took place.")]
+        _l("Date delivered"), validators=[DataRequired(_l("Give the date it took place."))]
     )
     duration_hours = FloatField(
-        "Duration (hours)",
+        _l("Duration (hours)"),
         validators=[
-            DataRequired("Give the duration in hours."),
-            NumberRange(min=0.25, max=200, message="Between 0.25 and 200 hours."),
+            DataRequired(_l("Give the duration in hours.")),
+            NumberRange(min=0.25, max=200, message=_l("Between 0.25 and 200 hours.")),
         ],
     )
     summary = CleanTextAreaField(
-        "Summary",
+        _l("Summary"),
         validators=[Length(max=5000)],
-        description="What was done: agenda, methods, materials." + _NO_NAMES,
+        description=_l(
+            "What was done: agenda, methods, materials. "
+            "Counts and roles only: never names of participants."
+        ),
     )
     outcomes = CleanTextAreaField(
-        "Outcomes",
+        _l("Outcomes"),
         validators=[Length(max=5000)],
-        description="What was produced or decided (a protocol, a trained team, an agreement).",
+        description=_l("What was produced or decided (a protocol, a trained team, an agreement)."),
     )
     follow_up = CleanTextAreaField(
-        "Follow-up recommendations",
+        _l("Follow-up recommendations"),
         validators=[Length(max=5000)],
-        description="Next steps, who owns them, by when.",
+        description=_l("Next steps, who owns them, by when."),
     )
 
     def participant_fields(self) -> list[IntegerField]:
@@ -105,8 +110,8 @@ def record_form(*args: Any, **kwargs: Any) -> _RecordForm:
     """The record form with one count field per professional group of the taxonomy."""
     fields = {
         f"p_{t.code}": IntegerField(
-            t.label,
-            validators=[Optional(), NumberRange(min=0, max=100000, message="A whole number.")],
+            t.display_label,
+            validators=[Optional(), NumberRange(min=0, max=100000, message=_l("A whole number."))],
         )
         for t in active_terms(TermKind.PARTICIPANT_GROUP)
     }
@@ -116,29 +121,29 @@ def record_form(*args: Any, **kwargs: Any) -> _RecordForm:
 
 class RatingForm(FlaskForm):
     rating = RadioField(
-        "Your rating of the engagement",
+        _l("Your rating of the engagement"),
         choices=[
             SelectChoice(str(n), label)
             for n, label in (
-                (5, "5 – excellent"),
-                (4, "4 – good"),
-                (3, "3 – fair"),
-                (2, "2 – poor"),
-                (1, "1 – very poor"),
+                (5, _l("5 – excellent")),
+                (4, _l("4 – good")),
+                (3, _l("3 – fair")),
+                (2, _l("2 – poor")),
+                (1, _l("1 – very poor")),
             )
         ],
-        validators=[DataRequired("Choose a rating.")],
+        validators=[DataRequired(_l("Choose a rating."))],
     )
     comment = CleanTextAreaField(
-        "Feedback",
+        _l("Feedback"),
         validators=[Length(max=5000)],
-        description="What worked, what to improve; it helps Efus choose experts in future.",
+        description=_l("What worked, what to improve; it helps Efus choose experts in future."),
     )
 
 
 class FollowUpForm(FlaskForm):
-    uses = CodesField("Are the results in use?", description="Tick all that apply.")
-    comment = CleanTextAreaField("Anything to add", validators=[Length(max=2000)])
+    uses = CodesField(_l("Are the results in use?"), description=_l("Tick all that apply."))
+    comment = CleanTextAreaField(_l("Anything to add"), validators=[Length(max=2000)])
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -6,6 +6,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from assist.db import utcnow
@@ -126,9 +127,9 @@ class FollowUp(db.Model):
 
 #: What "the results are in use" can mean; asked at the six-month follow-up.
 FOLLOW_UP_USES = {
-    "protocol_applied": "The protocol or plan is applied",
-    "case_conference_meets": "The case conference or roundtable meets",
-    "training_repeated": "The training was repeated or passed on",
-    "partnership_continues": "The local partnership continues",
-    "not_in_use": "The results are not in use (yet)",
+    "protocol_applied": _l("The protocol or plan is applied"),
+    "case_conference_meets": _l("The case conference or roundtable meets"),
+    "training_repeated": _l("The training was repeated or passed on"),
+    "partnership_continues": _l("The local partnership continues"),
+    "not_in_use": _l("The results are not in use (yet)"),
 }

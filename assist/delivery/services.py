@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm.exc import StaleDataError
 
 from assist import audit
@@ -32,19 +34,23 @@ TEXT_LIMITS = {"topic": 200, "place": 200, "intended_audience": 300}
 LONG_TEXT_LIMIT = 5000
 
 
-def _flush(what: str = "activity") -> None:
+def _flush() -> None:
     try:
         db.session.flush()
     except StaleDataError as exc:
         raise Conflict(
-            f"This {what} changed since you opened it (someone else acted on it). "
-            "Reload to see it now."
+            _(
+                "This activity changed since you opened it (someone else acted on it). "
+                "Reload to see it now."
+            )
         ) from exc
 
 
 def _screen(errors: dict[str, list[str]], name: str, value: str, limit: int) -> None:
     if len(value) > limit:
-        errors.setdefault(name, []).append(f"Too long: at most {limit} characters.")
+        errors.setdefault(name, []).append(
+            _("Too long: at most %(limit)d characters.", limit=limit)
+        )
     for finding in privacy.screen(value):
         errors.setdefault(name, []).append(finding.message())
 
@@ -67,13 +73,13 @@ class PlanData:
 def _validate_plan(data: PlanData) -> None:
     errors: dict[str, list[str]] = {}
     if not data.topic.strip():
-        errors["topic"] = ["Give the activity a topic."]
+        errors["topic"] = [_("Give the activity a topic.")]
     for name, limit in TEXT_LIMITS.items():
         _screen(errors, name, getattr(data, name), limit)
     if data.planned_start and data.planned_end and data.planned_start > data.planned_end:
-        errors.setdefault("planned_end", []).append("The end is before the start.")
+        errors.setdefault("planned_end", []).append(_("The end is before the start."))
     if not data.is_remote and not data.place.strip():
-        errors.setdefault("place", []).append("Say where it takes place, or tick “remote”.")
+        errors.setdefault("place", []).append(_("Say where it takes place, or tick “remote”."))
     try:
         resolve_terms(TermKind.FORMAT, [data.format], "format")
     except ValidationFailed as exc:
@@ -85,8 +91,11 @@ def _validate_plan(data: PlanData) -> None:
 def plan_activity(engagement: Engagement, actor: User, data: PlanData) -> Activity:
     if not policy.can_plan(actor, engagement):
         raise NotAllowed(
-            "Activities are planned by the expert organisation and the city of an accepted "
-            f"engagement (this one is '{engagement.status.label}')."
+            _(
+                "Activities are planned by the expert organisation and the city of an accepted "
+                "engagement (this one is '%(status)s').",
+                status=engagement.status.label,
+            )
         )
     _validate_plan(data)
     activity = Activity(engagement=engagement, created_by=actor, **vars(data))
@@ -98,7 +107,9 @@ def plan_activity(engagement: Engagement, actor: User, data: PlanData) -> Activi
         if actor.role.value == "expert"
         else organisation_experts(engagement.organisation_id)
     )
-    notify(other, f"Activity planned on engagement #{engagement.id}.", _link(engagement))
+    notify(
+        other, _l("Activity planned on engagement #%(id)s.", id=engagement.id), _link(engagement)
+    )
     return activity
 
 
@@ -119,10 +130,10 @@ def _validate_record(data: RecordData) -> dict[str, int]:
     errors: dict[str, list[str]] = {}
     if data.delivered_on > date.today():
         errors["delivered_on"] = [
-            "That date is in the future; record an activity once it took place."
+            _("That date is in the future; record an activity once it took place.")
         ]
     if not 0 < data.duration_hours <= 200:
-        errors["duration_hours"] = ["Give the duration in hours, more than 0 and at most 200."]
+        errors["duration_hours"] = [_("Give the duration in hours, more than 0 and at most 200.")]
     try:
         groups = {
             t.code
@@ -137,15 +148,17 @@ def _validate_record(data: RecordData) -> dict[str, int]:
     for code, n in data.participants.items():
         if code in groups and n:
             if not isinstance(n, int) or not 0 <= n <= 100000:
-                errors.setdefault("participants", []).append(f"{code}: give a whole number.")
+                errors.setdefault("participants", []).append(
+                    _("%(group)s: give a whole number.", group=code)
+                )
             else:
                 counts[code] = n
     if not counts:
         errors.setdefault("participants", []).append(
-            "Give the number of participants in at least one professional group."
+            _("Give the number of participants in at least one professional group.")
         )
     if not data.summary.strip():
-        errors["summary"] = ["Summarise what was done (no names of participants)."]
+        errors["summary"] = [_("Summarise what was done (no names of participants).")]
     for name in ("summary", "outcomes", "follow_up"):
         _screen(errors, name, getattr(data, name), LONG_TEXT_LIMIT)
     if data.format:
@@ -166,15 +179,18 @@ def record_activity(
     """The expert records (or corrects, after a dispute) what was delivered."""
     engagement = activity.engagement
     if not policy.can_view(actor, activity):
-        raise NotAllowed("You cannot act on this activity.")
+        raise NotAllowed(_("You cannot act on this activity."))
     transition = ACTIVITIES.find(activity.status, "record", actor.role)
     if not policy.can_record(actor, engagement):
         raise NotAllowed(
-            "Only the engaged expert organisation records delivered activities, once the plan "
-            f"is confirmed (the engagement is '{engagement.status.label}')."
+            _(
+                "Only the engaged expert organisation records delivered activities, once the "
+                "plan is confirmed (the engagement is '%(status)s').",
+                status=engagement.status.label,
+            )
         )
     if expected_version is not None and expected_version != activity.version:
-        raise Conflict("This activity changed since you opened it. Reload to see it now.")
+        raise Conflict(_("This activity changed since you opened it. Reload to see it now."))
     counts = _validate_record(data)
     source = activity.status
     activity.status = transition.target  # type: ignore[assignment]
@@ -202,7 +218,7 @@ def record_activity(
         )
     notify(
         authority_officials(engagement.request.authority_id),
-        f"An activity of engagement #{engagement.id} was recorded: please confirm it.",
+        _l("An activity of engagement #%(id)s was recorded: please confirm it.", id=engagement.id),
         _link(engagement),
     )
     return activity
@@ -218,18 +234,18 @@ def transition_activity(
 ) -> Activity:
     """Confirm, dispute or cancel (recording has its own service, with the data)."""
     if not policy.can_view(actor, activity):
-        raise NotAllowed("You cannot act on this activity.")
+        raise NotAllowed(_("You cannot act on this activity."))
     if action == "record":
-        raise ValidationFailed({"action": ["Recording needs the delivery details."]})
+        raise ValidationFailed({"action": [_("Recording needs the delivery details.")]})
     transition = ACTIVITIES.find(activity.status, action, actor.role)
     if transition not in policy.allowed_transitions(actor, activity):
-        raise NotAllowed("This activity belongs to another engagement party.")
+        raise NotAllowed(_("This activity belongs to another engagement party."))
     if expected_version is not None and expected_version != activity.version:
-        raise Conflict("This activity changed since you opened it. Reload to see it now.")
+        raise Conflict(_("This activity changed since you opened it. Reload to see it now."))
     comment = (comment or "").strip()
     errors: dict[str, list[str]] = {}
     if transition.needs_comment and not comment:
-        errors["comment"] = ["Give a short reason; it goes back to the other side."]
+        errors["comment"] = [_("Give a short reason; it goes back to the other side.")]
     _screen(errors, "comment", comment, 2000)
     if errors:
         raise ValidationFailed(errors)
@@ -245,8 +261,11 @@ def transition_activity(
     if action == "dispute":
         notify(
             organisation_experts(engagement.organisation_id),
-            f"The city disputed an activity record of engagement #{engagement.id}; "
-            "see its comment and correct the record.",
+            _l(
+                "The city disputed an activity record of engagement #%(id)s; "
+                "see its comment and correct the record.",
+                id=engagement.id,
+            ),
             _link(engagement),
         )
     return activity
@@ -260,20 +279,23 @@ def rate_engagement(
     engagement: Engagement, actor: User, rating: int, comment: str
 ) -> EngagementFeedback:
     if not policy.is_city_of(actor, engagement):
-        raise NotAllowed("Only the city of the engagement rates it.")
+        raise NotAllowed(_("Only the city of the engagement rates it."))
     if engagement.feedback is not None:
-        raise Conflict("This engagement was already rated.")
+        raise Conflict(_("This engagement was already rated."))
     if engagement.status != EngagementStatus.DELIVERED:
         raise Conflict(
-            "You can rate the engagement once the expert has marked every activity as delivered "
-            f"(it is '{engagement.status.label}')."
+            _(
+                "You can rate the engagement once the expert has marked every activity as "
+                "delivered (it is '%(status)s').",
+                status=engagement.status.label,
+            )
         )
     counts = activity_counts(engagement)
     if counts.get("delivered") or counts.get("disputed"):
-        raise Conflict("Confirm (or dispute) every delivered activity before rating.")
+        raise Conflict(_("Confirm (or dispute) every delivered activity before rating."))
     errors: dict[str, list[str]] = {}
     if not isinstance(rating, int) or not 1 <= rating <= 5:
-        errors["rating"] = ["Give a rating from 1 (poor) to 5 (excellent)."]
+        errors["rating"] = [_("Give a rating from 1 (poor) to 5 (excellent).")]
     _screen(errors, "comment", comment or "", LONG_TEXT_LIMIT)
     if errors:
         raise ValidationFailed(errors)
@@ -291,7 +313,7 @@ def rate_engagement(
 
     notify(
         staff_users(),
-        f"The city rated engagement #{engagement.id}: it can be closed.",
+        _l("The city rated engagement #%(id)s: it can be closed.", id=engagement.id),
         _link(engagement),
     )
     return feedback
@@ -337,8 +359,11 @@ def ask_follow_ups(now: datetime | None = None) -> int:
         engagement = follow_up.engagement
         notify(
             authority_officials(engagement.request.authority_id),
-            f"Six months ago engagement #{engagement.id} closed: are its results in use? "
-            "Please answer two questions.",
+            _l(
+                "Six months ago engagement #%(id)s closed: are its results in use? "
+                "Please answer two questions.",
+                id=engagement.id,
+            ),
             f"/engagements/{engagement.id}/follow-up",
         )
         follow_up.asked_at = now
@@ -349,13 +374,13 @@ def ask_follow_ups(now: datetime | None = None) -> int:
 
 def answer_follow_up(follow_up: FollowUp, actor: User, uses: list[str], comment: str) -> FollowUp:
     if not policy.is_city_of(actor, follow_up.engagement):
-        raise NotAllowed("Only the city of the engagement answers its follow-up.")
+        raise NotAllowed(_("Only the city of the engagement answers its follow-up."))
     if follow_up.answered_at is not None:
-        raise Conflict("This follow-up was already answered.")
+        raise Conflict(_("This follow-up was already answered."))
     errors: dict[str, list[str]] = {}
     unknown = [u for u in uses if u not in FOLLOW_UP_USES]
     if unknown or not uses:
-        errors["uses"] = ["Tick at least one of the answers offered."]
+        errors["uses"] = [_("Tick at least one of the answers offered.")]
     _screen(errors, "comment", comment or "", 2000)
     if errors:
         raise ValidationFailed(errors)

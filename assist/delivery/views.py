@@ -6,6 +6,8 @@ from __future__ import annotations
 import click
 import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import format_decimal
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
@@ -13,7 +15,7 @@ from werkzeug.wrappers import Response
 from assist.auth.decorators import current_actor
 from assist.delivery import policy, services
 from assist.delivery.forms import FollowUpForm, PlanForm, RatingForm, record_form
-from assist.delivery.models import Activity, FollowUp
+from assist.delivery.models import FOLLOW_UP_USES, Activity, FollowUp
 from assist.engagements.queries import get_engagement_or_404
 from assist.errors import DomainError, ValidationFailed
 from assist.extensions import db
@@ -21,6 +23,10 @@ from assist.forms import attach_errors
 from assist.transitions import flash_refusal, take_action
 
 bp = Blueprint("delivery", __name__, cli_group=None)
+# Counts and hours on the activity pages (the engagement page includes them), in the reader's
+# number format. A global rather than a context processor: reports render some templates
+# without the request's context processors.
+bp.add_app_template_global(format_decimal, "format_decimal")
 
 
 def get_activity_or_404(activity_id: int) -> Activity:
@@ -41,8 +47,11 @@ def plan(engagement_id: int) -> str | Response | tuple[str, int]:
     engagement = get_engagement_or_404(current_user, engagement_id)
     if not policy.can_plan(current_user, engagement):
         flash(
-            "Activities are planned by the two sides of an accepted engagement "
-            f"(this one is '{engagement.status.label}').",
+            _(
+                "Activities are planned by the two sides of an accepted engagement "
+                "(this one is '%(status)s').",
+                status=engagement.status.label,
+            ),
             "warning",
         )
         return _back(engagement.id)
@@ -55,7 +64,7 @@ def plan(engagement_id: int) -> str | Response | tuple[str, int]:
             db.session.rollback()
             attach_errors(form, exc)
         else:
-            flash("Activity planned. Confirm the plan once every activity is in.", "success")
+            flash(_("Activity planned. Confirm the plan once every activity is in."), "success")
             return _back(engagement.id, activity.id)
     status = 422 if form.errors else 200
     return render_template("delivery/plan.html", form=form, engagement=engagement), status
@@ -67,7 +76,7 @@ def record(activity_id: int) -> str | Response | tuple[str, int]:
     activity = get_activity_or_404(activity_id)
     engagement = activity.engagement
     if not any(t.action == "record" for t in policy.allowed_transitions(current_user, activity)):
-        flash("You cannot record this activity now.", "warning")
+        flash(_("You cannot record this activity now."), "warning")
         return _back(engagement.id, activity.id)
     form = record_form(obj=activity if request.method == "GET" else None)
     if request.method == "GET":
@@ -93,7 +102,7 @@ def record(activity_id: int) -> str | Response | tuple[str, int]:
             flash(exc.message, "danger")
             failed = True
         else:
-            flash("Activity recorded. The city is asked to confirm it.", "success")
+            flash(_("Activity recorded. The city is asked to confirm it."), "success")
             return _back(engagement.id, activity.id)
     status = 422 if form.errors or failed else 200
     return render_template(
@@ -116,7 +125,8 @@ def rate(engagement_id: int) -> Response:
     engagement = get_engagement_or_404(current_user, engagement_id)
     form = RatingForm()
     if not form.validate_on_submit():
-        flash(" ".join(e for errs in form.errors.values() for e in errs), "danger")
+        # str(): the form's messages are lazy strings.
+        flash(" ".join(str(e) for errs in form.errors.values() for e in errs), "danger")
         return _back(engagement.id)
     try:
         services.rate_engagement(
@@ -130,7 +140,9 @@ def rate(engagement_id: int) -> Response:
         db.session.rollback()
         flash(exc.message, "danger")
     else:
-        flash("Thank you: your rating is recorded. Efus can now close the engagement.", "success")
+        flash(
+            _("Thank you: your rating is recorded. Efus can now close the engagement."), "success"
+        )
     return _back(engagement.id)
 
 
@@ -140,7 +152,7 @@ def follow_up(engagement_id: int) -> str | Response | tuple[str, int]:
     engagement = get_engagement_or_404(current_user, engagement_id)
     item = db.session.scalar(sa.select(FollowUp).where(FollowUp.engagement_id == engagement.id))
     if item is None or item.asked_at is None:
-        flash("There is no follow-up question for this engagement yet.", "info")
+        flash(_("There is no follow-up question for this engagement yet."), "info")
         return _back(engagement.id)
     form = FollowUpForm()
     if form.validate_on_submit():
@@ -156,7 +168,7 @@ def follow_up(engagement_id: int) -> str | Response | tuple[str, int]:
             db.session.rollback()
             flash(exc.message, "danger")
         else:
-            flash("Thank you: your answer is recorded.", "success")
+            flash(_("Thank you: your answer is recorded."), "success")
             return _back(engagement.id)
     status = 422 if form.errors else 200
     return render_template(
@@ -164,6 +176,7 @@ def follow_up(engagement_id: int) -> str | Response | tuple[str, int]:
         form=form,
         engagement=engagement,
         item=item,
+        use_labels=FOLLOW_UP_USES,
         can_answer=policy.is_city_of(current_user, engagement) and item.answered_at is None,
     ), status
 

@@ -7,6 +7,8 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from assist.db import utcnow
@@ -29,20 +31,32 @@ class TermKind(StrEnum):
 
     @property
     def label(self) -> str:
-        return _KIND_LABELS[self]
+        """The vocabulary's name, in the reader's language (evaluated when read)."""
+        return str(_KIND_LABELS[self])
 
 
 _KIND_LABELS = {
-    TermKind.THEME: "Themes",
-    TermKind.IDEOLOGY: "Ideologies",
-    TermKind.TARGET_GROUP: "Target groups",
-    TermKind.SETTING: "Settings",
-    TermKind.FORMAT: "Formats",
-    TermKind.AGENCY: "Partner agencies",
-    TermKind.LANGUAGE: "Working languages",
-    TermKind.COUNTRY: "Countries",
-    TermKind.PARTICIPANT_GROUP: "Participants by professional group",
+    TermKind.THEME: _l("Themes"),
+    TermKind.IDEOLOGY: _l("Ideologies"),
+    TermKind.TARGET_GROUP: _l("Target groups"),
+    # NOTE: settings here are places of intervention (prison, probation, community), not options.
+    TermKind.SETTING: _l("Settings"),
+    TermKind.FORMAT: _l("Formats"),
+    TermKind.AGENCY: _l("Partner agencies"),
+    TermKind.LANGUAGE: _l("Working languages"),
+    TermKind.COUNTRY: _l("Countries"),
+    TermKind.PARTICIPANT_GROUP: _l("Participants by professional group"),
 }
+
+
+def translate_term(text: str) -> str:
+    """A taxonomy label, group or description in the reader's language.
+
+    The vocabulary is data (taxonomy.json, synced into rows in English); its texts are
+    extracted into the catalogue by ``assist.i18n:extract_taxonomy``, so the stored English
+    text is the msgid. An empty text stays empty (gettext("") would return the catalogue header).
+    """
+    return gettext(text) if text else ""
 
 
 class TaxonomyTerm(db.Model):
@@ -60,6 +74,19 @@ class TaxonomyTerm(db.Model):
 
     __table_args__ = (sa.UniqueConstraint("kind", "code", name="uq_taxonomy_terms_kind_code"),)
 
+    @property
+    def display_label(self) -> str:
+        """The label shown to people (translated); ``label`` stays the stored English text."""
+        return translate_term(self.label)
+
+    @property
+    def display_description(self) -> str:
+        return translate_term(self.description)
+
+    @property
+    def display_group(self) -> str:
+        return translate_term(self.group)
+
     def __repr__(self) -> str:
         return f"<Term {self.kind}:{self.code}>"
 
@@ -71,9 +98,14 @@ class GovernmentLevel(StrEnum):
 
     @property
     def label(self) -> str:
-        return {"municipality": "Municipality", "region": "Region", "national": "National"}[
-            self.value
-        ]
+        return str(_LEVEL_LABELS[self.value])
+
+
+_LEVEL_LABELS = {
+    "municipality": _l("Municipality"),
+    "region": _l("Region"),
+    "national": _l("National"),
+}
 
 
 class LocalAuthority(db.Model):

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from assist import audit
 from assist.auth.models import User
@@ -71,7 +72,7 @@ def sync_taxonomy(path: Path = TAXONOMY_FILE) -> dict[str, int]:
 
 def _require_admin(actor: User) -> None:
     if actor.role != Role.ADMIN:
-        raise NotAllowed("Only an administrator can change the directory.")
+        raise NotAllowed(_("Only an administrator can change the directory."))
 
 
 def _unique_name(
@@ -80,7 +81,9 @@ def _unique_name(
     stmt = sa.select(model.id).where(sa.func.lower(model.name) == name.lower())
     other = db.session.scalar(stmt)
     if other is not None and other != own_id:
-        raise ValidationFailed({"name": [f"'{name}' already exists. Choose another name."]})
+        raise ValidationFailed(
+            {"name": [_("'%(name)s' already exists. Choose another name.", name=name)]}
+        )
 
 
 @dataclass
@@ -132,12 +135,12 @@ def save_organisation(
     if org is None or actor.role != Role.EXPERT:
         _require_admin(actor)
     elif not can_edit_profile(actor, org):
-        raise NotAllowed("You can only edit your own organisation's profile.")
+        raise NotAllowed(_("You can only edit your own organisation's profile."))
     else:
         # Experts keep the profile current; the name and whether it is active stay Efus's call.
         data.name, data.is_active = org.name, org.is_active
     if not data.name.strip():
-        raise ValidationFailed({"name": ["Enter the organisation's name."]})
+        raise ValidationFailed({"name": [_("Enter the organisation's name.")]})
     _unique_name(ExpertOrganisation, data.name, org.id if org else None)
     resolve_terms(TermKind.COUNTRY, [data.country], "country")
     terms: list[TaxonomyTerm] = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
@@ -75,7 +76,7 @@ def edit_authority(authority_id: int | None = None) -> str | Response | tuple[st
             db.session.rollback()
             attach_errors(form, exc)
         else:
-            flash(f"{saved.name} saved.", "success")
+            flash(_("%(name)s saved.", name=saved.name), "success")
             return redirect(url_for("directory.authorities"))
     status = 422 if form.errors else 200
     return render_template("directory/authority_form.html", form=form, authority=authority), status
@@ -116,7 +117,7 @@ def edit_organisation(org_id: int | None = None) -> str | Response | tuple[str, 
             db.session.rollback()
             attach_errors(form, exc)
         else:
-            flash(f"{saved.name} saved.", "success")
+            flash(_("%(name)s saved.", name=saved.name), "success")
             return redirect(url_for("directory.organisation", org_id=saved.id))
     status = 422 if form.errors else 200
     return render_template("directory/organisation_form.html", form=form, org=org), status

@@ -14,10 +14,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
+from flask_babel import force_locale
+from flask_babel import gettext as _
 
+from assist.auth.models import User
 from assist.db import utcnow
 from assist.extensions import db
 from assist.notifications.models import OutboxEmail, OutboxStatus
+from assist.notifications.services import recipient_language
 
 log = logging.getLogger("assist.notifications")
 
@@ -27,7 +31,8 @@ STUCK_AFTER = timedelta(minutes=15)
 FIRST_RETRY = timedelta(minutes=1)
 MAX_RETRY = timedelta(hours=6)
 INTERRUPTED = "delivery state unknown after an interrupted run; not resent to avoid duplicates"
-FOOTER = "-- \nThis is an automatic message from PREPARE Assist; replies are not read."
+#: The signature separator (RFC 3676) before the footer, which is in the recipient's language.
+SIGNATURE = "-- \n"
 
 
 def _plural(count: int, word: str) -> str:
@@ -164,10 +169,22 @@ def build_message(email: OutboxEmail, config: Mapping[str, Any]) -> EmailMessage
     msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies, please
     body = email.body
     link = email.notification.link if email.notification is not None else ""
-    if link.startswith("/") and not link.startswith("//"):
-        body += f"\n\nOpen: {public_url}{link}"
-    msg.set_content(f"{body}\n\n{FOOTER}\n")
+    # The body was written in the recipient's language when queued; the lines added here too.
+    with force_locale(recipient_language(_recipient(email))):
+        if link.startswith("/") and not link.startswith("//"):
+            body += "\n\n" + _("Open: %(url)s", url=f"{public_url}{link}")
+        footer = _("This is an automatic message from PREPARE Assist; replies are not read.")
+    msg.set_content(f"{body}\n\n{SIGNATURE}{footer}\n")
     return msg
+
+
+def _recipient(email: OutboxEmail) -> User | None:
+    """The account the e-mail goes to: its notification's user, else the one with its address."""
+    if email.notification is not None:
+        return email.notification.user
+    return db.session.scalar(
+        sa.select(User).where(sa.func.lower(User.email) == email.to_address.lower()).limit(1)
+    )
 
 
 def _due_ids(now: datetime, limit: int) -> list[int]:

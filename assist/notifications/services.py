@@ -5,19 +5,44 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import sqlalchemy as sa
+from flask_babel import force_locale
+from flask_babel.speaklater import LazyString
 from werkzeug.exceptions import NotFound
 
 from assist.auth.models import User
 from assist.db import utcnow
 from assist.extensions import db
+from assist.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from assist.notifications.models import Notification, OutboxEmail
 from assist.roles import Role
 
 
+def recipient_language(user: User | None) -> str:
+    """The language a user reads notifications and e-mails in (their saved preference)."""
+    language = getattr(user, "language", None)
+    return language if language in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def render_for(user: User | None, message: str | LazyString) -> str:
+    """The message as ``user`` reads it: a lazy string is evaluated in the user's language."""
+    if isinstance(message, str):
+        return message
+    with force_locale(recipient_language(user)):
+        return str(message)
+
+
 def notify(
-    recipients: Iterable[User], message: str, link: str, *, exclude: User | None = None
+    recipients: Iterable[User],
+    message: str | LazyString,
+    link: str,
+    *,
+    exclude: User | None = None,
 ) -> int:
     """One notification and one queued e-mail per active recipient (never the actor).
+
+    ``message`` is best a lazy string (``lazy_gettext("… %(n)s …", n=…)``): it is rendered in
+    each recipient's own language, the stored notification and the e-mail alike, since both
+    are stored as text. A plain ``str`` is stored as given.
 
     Messages name objects by number and status only: no free text from requests travels by
     e-mail, so what leaves the platform is never more than "something changed, sign in".
@@ -28,14 +53,15 @@ def notify(
         if user.id in seen or not user.is_active or (exclude is not None and user.id == exclude.id):
             continue
         seen.add(user.id)
-        note = Notification(user=user, message=message[:500], link=link)
+        text = render_for(user, message)
+        note = Notification(user=user, message=text[:500], link=link)
         db.session.add(note)
         db.session.add(
             OutboxEmail(
                 notification=note,
                 to_address=user.email,
-                subject=f"[PREPARE Assist] {message[:150]}",
-                body=message,
+                subject=f"[PREPARE Assist] {text[:150]}",
+                body=text,
             )
         )
         count += 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask_babel import ngettext
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
@@ -37,7 +38,12 @@ def open_one(notification_id: int) -> Response:
 def read_all() -> Response:
     count = services.mark_read(current_actor())
     db.session.commit()
-    flash(f"{count} notification{'s' if count != 1 else ''} marked as read.", "success")
+    flash(
+        ngettext(
+            "%(num)d notification marked as read.", "%(num)d notifications marked as read.", count
+        ),
+        "success",
+    )
     return redirect(url_for("notifications.index"))
 
 

@@ -6,6 +6,7 @@ import csv
 import io
 import logging
 import tempfile
+import textwrap
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -13,6 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
+from flask_babel import format_decimal, ngettext, pgettext
+from flask_babel import gettext as _
 from werkzeug.utils import secure_filename
 
 from assist.engagements.models import Engagement
@@ -110,17 +113,32 @@ def build_funder_pack(
             zf.writestr(f"{folder}/summary.html", render_summary(engagement, context))
             for activity in engagement.activities:
                 for att in activity.attachments:
-                    label = (
-                        f"engagement {engagement.id}, activity {activity.id}: {att.filename} "
-                        f"(attachment {att.id})"
-                    )
+                    where = {
+                        "engagement": engagement.id,
+                        "activity": activity.id,
+                        "name": att.filename,
+                        "attachment": att.id,
+                    }
                     path = _stored_path(attachment_dir, att.storage_key)
                     if path is None:
-                        missing.append(f"{label}: the stored file is missing.")
+                        missing.append(
+                            _(
+                                "engagement %(engagement)s, activity %(activity)s: %(name)s "
+                                "(attachment %(attachment)s): the stored file is missing.",
+                                **where,
+                            )
+                        )
                         continue
                     size = path.stat().st_size
                     if size > budget:
-                        missing.append(f"{label}: left out, the pack's size limit was reached.")
+                        missing.append(
+                            _(
+                                "engagement %(engagement)s, activity %(activity)s: %(name)s "
+                                "(attachment %(attachment)s): left out, the pack's size limit "
+                                "was reached.",
+                                **where,
+                            )
+                        )
                         continue
                     budget -= size
                     name = secure_filename(att.filename) or "file"
@@ -147,9 +165,29 @@ def _summary_css() -> str:
 
 def _figure_lines(rows: list[dict[str, Any]], *columns: str) -> list[str]:
     if not rows:
-        return ["  (none in this period)"]
+        return ["  " + _("(none in this period)")]
+    names = {
+        "implemented": pgettext("activities", "implemented"),
+        "pending": pgettext("activities", "pending"),
+        "cancelled": pgettext("activities", "cancelled"),
+        # NOTE: how many (participants, requests) in the README's figure lines ("count: 12").
+        "count": _("count"),
+    }
     width = max(len(r["label"]) for r in rows)
-    return [f"  {r['label']:<{width}}  " + "  ".join(f"{c}: {r[c]}" for c in columns) for r in rows]
+    return [
+        f"  {r['label']:<{width}}  "
+        + "  ".join(f"{names.get(c, c)}: {format_decimal(r[c])}" for c in columns)
+        for r in rows
+    ]
+
+
+def _paragraph(text: str) -> list[str]:
+    """A paragraph of the README, indented and wrapped (translations differ in length)."""
+    return textwrap.wrap(text, width=92, initial_indent="  ", subsequent_indent="  ")
+
+
+def _rows(count: int) -> str:
+    return ngettext("(%(num)d row)", "(%(num)d rows)", count)
 
 
 def readme(
@@ -160,62 +198,125 @@ def readme(
     missing: list[str],
 ) -> str:
     """The pack's README, in the order EU grant reports ask: activities implemented against
-    planned, participants by type of organisation, then results."""
+    planned, participants by type of organisation, then results.
+
+    In the language of the staff member who downloads it (the texts, the labels and the number
+    format); dates stay ISO (YYYY-MM-DD), like the period in the file names, and the file
+    names and CSV columns it describes are the same in every language.
+    """
     acts, people, timing = figures["activities"], figures["participants"], figures["timing"]
     req = figures["requests"]
     closed = [e for e in engagements if e.feedback is not None]
     ratings = [e.feedback.rating for e in closed if e.feedback]
     generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    n = format_decimal
+    if ratings:
+        went_ahead = _(
+            "Engagements that went ahead: %(engagements)s; rated by the city: %(rated)s, "
+            "average rating %(rating)s / 5",
+            engagements=n(len(engagements)),
+            rated=n(len(ratings)),
+            rating=format_decimal(sum(ratings) / len(ratings), format="#,##0.0"),
+        )
+    else:
+        went_ahead = _(
+            "Engagements that went ahead: %(engagements)s; rated by the city: %(rated)s",
+            engagements=n(len(engagements)),
+            rated=n(len(ratings)),
+        )
     lines = [
-        "PREPARE Assist: funder pack",
-        "PREPARE (Preventing Radicalisation through Probation and Release), technical assistance",
-        f"Period: {period.start.isoformat()} to {period.end.isoformat()} (both days included)",
-        f"Generated: {generated}",
+        _("PREPARE Assist: funder pack"),
+        _(
+            "PREPARE (Preventing Radicalisation through Probation and Release), "
+            "technical assistance"
+        ),
+        _(
+            "Period: %(start)s to %(end)s (both days included)",
+            start=period.start.isoformat(),
+            end=period.end.isoformat(),
+        ),
+        _("Generated: %(when)s", when=generated),
         "",
-        "CONTENTS",
-        f"  {filename('requests', period)}     requests submitted in the period "
-        f"({len(exports['requests'][1])} rows)",
-        f"  {filename('engagements', period)}  engagements of the period "
-        f"({len(exports['engagements'][1])} rows)",
-        f"  {filename('activities', period)}   activities of the period "
-        f"({len(exports['activities'][1])} rows)",
-        f"  engagements/engagement-<id>/summary.html   one summary per engagement that went "
-        f"ahead ({len(engagements)}); open in a browser and print, styles in summary.css",
-        "  engagements/engagement-<id>/attachments/   agendas and materials of its activities",
-        "  The CSV files are UTF-8 (with BOM), comma-separated, one header row. Text cells that",
-        "  a spreadsheet would read as a formula start with an apostrophe (').",
+        _("CONTENTS"),
+        f"  {filename('requests', period)}     "
+        + _("requests submitted in the period")
+        + " "
+        + _rows(len(exports["requests"][1])),
+        f"  {filename('engagements', period)}  "
+        + _("engagements of the period")
+        + " "
+        + _rows(len(exports["engagements"][1])),
+        f"  {filename('activities', period)}   "
+        + _("activities of the period")
+        + " "
+        + _rows(len(exports["activities"][1])),
+        "  engagements/engagement-<id>/summary.html   "
+        + _(
+            "one summary per engagement that went ahead (%(count)s); open in a browser and "
+            "print, styles in summary.css",
+            count=n(len(engagements)),
+        ),
+        "  engagements/engagement-<id>/attachments/   "
+        + _("agendas and materials of its activities"),
+        *_paragraph(
+            _(
+                "The CSV files are UTF-8 (with BOM), comma-separated, one header row. Text "
+                "cells that a spreadsheet would read as a formula start with an apostrophe (')."
+            )
+        ),
         "",
-        "1. ACTIVITIES: IMPLEMENTED AGAINST PLANNED",
-        f"  Activities in the period: {acts['total']} (implemented {acts['implemented']}, "
-        f"still planned or disputed {acts['pending']}, cancelled {acts['cancelled']})",
-        "  By format:",
+        _("1. ACTIVITIES: IMPLEMENTED AGAINST PLANNED"),
+        "  "
+        + _(
+            "Activities in the period: %(total)s (implemented %(implemented)s, still planned "
+            "or disputed %(pending)s, cancelled %(cancelled)s)",
+            total=n(acts["total"]),
+            implemented=n(acts["implemented"]),
+            pending=n(acts["pending"]),
+            cancelled=n(acts["cancelled"]),
+        ),
+        "  " + _("By format:"),
         *_figure_lines(acts["by_format"], "implemented", "pending", "cancelled"),
         "",
-        "2. PARTICIPANTS BY TYPE OF ORGANISATION (implemented activities; counts, never names)",
-        f"  Total: {people['total']}",
+        _("2. PARTICIPANTS BY TYPE OF ORGANISATION (implemented activities; counts, never names)"),
+        "  " + _("Total: %(total)s", total=n(people["total"])),
         *_figure_lines(people["by_group"], "count"),
         "",
-        "3. RESULTS",
-        f"  Requests submitted: {req['total']}, from {len(req['by_authority'])} local "
-        f"authorities in {len(req['by_country'])} countries",
-        "  Requests by status now:",
+        _("3. RESULTS"),
+        "  "
+        + _(
+            "Requests submitted: %(requests)s, from %(authorities)s local authorities in "
+            "%(countries)s countries",
+            requests=n(req["total"]),
+            authorities=n(len(req["by_authority"])),
+            countries=n(len(req["by_country"])),
+        ),
+        "  " + _("Requests by status now:"),
         *_figure_lines(req["by_status"], "count"),
-        f"  Engagements that went ahead: {len(engagements)}; rated by the city: {len(ratings)}"
-        + (f", average rating {sum(ratings) / len(ratings):.1f} / 5" if ratings else ""),
-        _timing_line("Submission to match (expert accepted)", timing["to_match"]),
-        _timing_line("Submission to first delivered activity", timing["to_first_activity"]),
-        "  Outcomes of each activity: the 'outcomes' column of the activities file and the",
-        "  engagement summaries.",
+        "  " + went_ahead,
+        _timing_line(_("Submission to match (expert accepted)"), timing["to_match"]),
+        _timing_line(_("Submission to first delivered activity"), timing["to_first_activity"]),
+        *_paragraph(
+            _(
+                "Outcomes of each activity: the 'outcomes' column of the activities file and "
+                "the engagement summaries."
+            )
+        ),
         "",
-        "DEFINITIONS",
-        "  A request belongs to the period when it was (last) submitted in it. An activity by its",
-        "  delivery date, or if not delivered by its planned start. An engagement when it was",
-        "  proposed or closed in the period, or has an activity in it. 'Implemented' means",
-        "  recorded as delivered by the expert organisation (confirmed by the city or awaiting",
-        "  confirmation). 'Went ahead': accepted by the expert organisation and not cancelled.",
+        _("DEFINITIONS"),
+        *_paragraph(
+            _(
+                "A request belongs to the period when it was (last) submitted in it. An "
+                "activity by its delivery date, or if not delivered by its planned start. An "
+                "engagement when it was proposed or closed in the period, or has an activity "
+                "in it. 'Implemented' means recorded as delivered by the expert organisation "
+                "(confirmed by the city or awaiting confirmation). 'Went ahead': accepted by "
+                "the expert organisation and not cancelled."
+            )
+        ),
         "",
-        "FILES NOT INCLUDED",
-        *([f"  {m}" for m in missing] or ["  None: every attachment is included."]),
+        _("FILES NOT INCLUDED"),
+        *([f"  {m}" for m in missing] or ["  " + _("None: every attachment is included.")]),
         "",
     ]
     return "\r\n".join(lines)
@@ -223,8 +324,12 @@ def readme(
 
 def _timing_line(title: str, stats: dict[str, Any]) -> str:
     if not stats["count"]:
-        return f"  {title}: no request measured yet"
-    return (
-        f"  {title}: median {stats['median_days']} days, mean {stats['mean_days']} days "
-        f"({stats['count']} requests)"
+        return "  " + _("%(measure)s: no request measured yet", measure=title)
+    return "  " + ngettext(
+        "%(measure)s: median %(median)s days, mean %(mean)s days (%(num)d request)",
+        "%(measure)s: median %(median)s days, mean %(mean)s days (%(num)d requests)",
+        stats["count"],
+        measure=title,
+        median=format_decimal(stats["median_days"]),
+        mean=format_decimal(stats["mean_days"]),
     )

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+from flask_babel import gettext as _
+
 #: Dates outside this range are refused: they are typing errors, and date arithmetic at the
 #: extremes (year 1 or 9999) would overflow.
 EARLIEST = date(2000, 1, 1)
@@ -53,6 +55,25 @@ def twelve_months_before(day: date) -> date:
     return year_ago + timedelta(days=1)
 
 
+def _out_of_range(name: str, value: date) -> str:
+    # Dates in messages stay ISO (YYYY-MM-DD): that is how the form asks for them.
+    bounds = {
+        "date": value.isoformat(),
+        "earliest": EARLIEST.isoformat(),
+        "latest": LATEST.isoformat(),
+    }
+    if name == "start":
+        return _(
+            "The start date %(date)s is out of range: give a date between %(earliest)s and "
+            "%(latest)s.",
+            **bounds,
+        )
+    return _(
+        "The end date %(date)s is out of range: give a date between %(earliest)s and %(latest)s.",
+        **bounds,
+    )
+
+
 def make_period(start: date | None, end: date | None, *, today: date | None = None) -> Period:
     """The period from two optional dates; a missing end is today, a missing start is twelve
     months before the end. Raises ``PeriodError`` with a message written for the user."""
@@ -61,14 +82,13 @@ def make_period(start: date | None, end: date | None, *, today: date | None = No
     start = start or twelve_months_before(end)
     for name, value in (("start", start), ("end", end)):
         if not EARLIEST <= value <= LATEST:
-            raise PeriodError(
-                f"The {name} date {value.isoformat()} is out of range: give a date between "
-                f"{EARLIEST.isoformat()} and {LATEST.isoformat()}.",
-                name,
-            )
+            raise PeriodError(_out_of_range(name, value), name)
     if start > end:
         raise PeriodError(
-            f"The start ({start.isoformat()}) is after the end ({end.isoformat()}): "
-            "swap the two dates."
+            _(
+                "The start (%(start)s) is after the end (%(end)s): swap the two dates.",
+                start=start.isoformat(),
+                end=end.isoformat(),
+            )
         )
     return Period(start, end)

@@ -1,6 +1,10 @@
 """Programme figures for Efus staff, as aggregate SQL: the number of queries does not grow with
 the number of rows. Everything returned is plain JSON-able data (pages, CSV, the API).
 
+Labels (statuses, taxonomy terms) are in the reader's language, as plain ``str``; codes, CSV
+column names and machine values ("yes"/"no", ISO dates) stay the same in every language, so
+files and scripts that read them keep working whoever downloaded them.
+
 Definitions (also shown on the report page):
 
 - A request belongs to the period when it was submitted in it (``submitted_at``, the latest
@@ -34,6 +38,7 @@ from assist.directory.models import (
     TaxonomyTerm,
     TermKind,
     expert_organisation_terms,
+    translate_term,
 )
 from assist.engagements.models import Engagement
 from assist.extensions import db
@@ -63,7 +68,7 @@ ENGAGEMENT_OBJECT = Engagement.__tablename__
 
 
 def term_labels(kinds: Iterable[TermKind]) -> dict[TermKind, dict[str, str]]:
-    """kind -> code -> label, in the vocabulary's order (one query)."""
+    """kind -> code -> label in the reader's language, in the vocabulary's order (one query)."""
     stmt = (
         sa.select(TaxonomyTerm.kind, TaxonomyTerm.code, TaxonomyTerm.label)
         .where(TaxonomyTerm.kind.in_(list(kinds)))
@@ -71,7 +76,7 @@ def term_labels(kinds: Iterable[TermKind]) -> dict[TermKind, dict[str, str]]:
     )
     labels: dict[TermKind, dict[str, str]] = {kind: {} for kind in kinds}
     for kind, code, label in db.session.execute(stmt):
-        labels[kind][code] = label
+        labels[kind][code] = translate_term(label)
     return labels
 
 
@@ -268,7 +273,7 @@ def _request_figures(period: Period, labels: dict[TermKind, dict[str, str]]) -> 
     return {
         "total": sum(by_status.values()),
         "by_status": [
-            {"code": s.value, "label": s.label, "count": by_status[s]}
+            {"code": s.value, "label": str(s.label), "count": by_status[s]}
             for s in RequestStatus
             if by_status.get(s)
         ],
@@ -327,7 +332,7 @@ def _activity_figures(period: Period, format_labels: dict[str, str]) -> dict[str
         "pending": sum(by_status[s] for s in PENDING),
         "cancelled": by_status[ActivityStatus.CANCELLED],
         "by_status": [
-            {"code": s.value, "label": s.label, "count": by_status[s]}
+            {"code": s.value, "label": str(s.label), "count": by_status[s]}
             for s in ActivityStatus
             if by_status.get(s)
         ],
@@ -363,7 +368,7 @@ def coverage() -> dict[str, Any]:
     ).all()
     by_kind: dict[TermKind, list[dict[str, str]]] = {k: [] for k in kinds}
     for kind, code, label in terms:
-        by_kind[kind].append({"code": code, "label": label})
+        by_kind[kind].append({"code": code, "label": translate_term(label)})
 
     links = [expert_organisation_terms.alias(f"link_{k.value}") for k in kinds]
     term_rows = [sa.orm.aliased(TaxonomyTerm, name=f"term_{k.value}") for k in kinds]
@@ -482,15 +487,15 @@ def request_rows(period: Period) -> list[list[Any]]:
                 id_,
                 title,
                 status.value,
-                status.label,
+                str(status.label),
                 authority,
                 country,
                 labels.get(country, country),
                 _iso(submitted),
                 "; ".join(c for c, _ in themes),
-                "; ".join(label for _, label in themes),
+                "; ".join(translate_term(label) for _, label in themes),
                 "; ".join(c for c, _ in formats),
-                "; ".join(label for _, label in formats),
+                "; ".join(translate_term(label) for _, label in formats),
                 n,
                 _iso(first_accept),
                 _round(days_between(submitted, first_accept)),
@@ -576,7 +581,7 @@ def engagement_rows(period: Period) -> list[list[Any]]:
             country,
             org,
             status.value,
-            status.label,
+            str(status.label),
             _iso(created),
             _iso(accepted_at),
             _iso(closed),
@@ -663,7 +668,7 @@ def activity_rows(period: Period) -> tuple[list[str], list[list[Any]]]:
                 country,
                 org,
                 activity.status.value,
-                activity.status.label,
+                str(activity.status.label),
                 "yes" if activity.status in IMPLEMENTED else "no",
                 activity.format,
                 labels[TermKind.FORMAT].get(activity.format, activity.format),

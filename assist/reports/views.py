@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Response, current_app, render_template, request, send_file, url_for
+from flask_babel import format_decimal, get_locale, pgettext
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from assist.auth.decorators import role_required
@@ -21,6 +23,9 @@ bp = Blueprint("reports", __name__, url_prefix="/reports")
 
 staff_only = role_required(Role.STAFF, Role.ADMIN)
 SUMMARY_TEMPLATE = "reports/engagement_summary.html"
+# Figures in the reader's number format. A global, not a context processor: the funder pack
+# renders the engagement summaries straight from the Jinja environment.
+bp.add_app_template_global(format_decimal, "format_decimal")
 
 
 def _period() -> tuple[PeriodForm, Period | None]:
@@ -51,39 +56,49 @@ def _charts(figures: dict[str, Any]) -> list[dict[str, Any]]:
             "title": title,
             "first_header": first,
             "labels": [r[key] for r in rows],
-            "series": [{"label": "Count", "values": [r["count"] for r in rows]}],
+            # NOTE: the column of figures in a chart's table (how many requests, participants…).
+            "series": [{"label": _("Count"), "values": [r["count"] for r in rows]}],
         }
 
+    # Titles and headers are plain str in the reader's language: the chart data goes to JSON.
     return [
-        single("requests-by-status", "Requests by current status", "Status", req["by_status"]),
+        single(
+            "requests-by-status", _("Requests by current status"), _("Status"), req["by_status"]
+        ),
         single(
             "requests-by-authority",
-            "Requests by local authority",
-            "Local authority",
+            _("Requests by local authority"),
+            _("Local authority"),
             req["by_authority"],
             key="name",
         ),
-        single("requests-by-theme", "Requests by theme", "Theme", req["by_theme"]),
-        single("requests-by-country", "Requests by country", "Country", req["by_country"]),
+        single("requests-by-theme", _("Requests by theme"), _("Theme"), req["by_theme"]),
+        single("requests-by-country", _("Requests by country"), _("Country"), req["by_country"]),
         {
             "id": "activities-by-format",
-            "title": "Activities by format",
-            "first_header": "Format",
+            "title": _("Activities by format"),
+            "first_header": _("Format"),
             "labels": [r["label"] for r in acts["by_format"]],
             "stacked": True,
             "series": [
-                {"label": "Implemented", "values": [r["implemented"] for r in acts["by_format"]]},
                 {
-                    "label": "Planned or disputed",
+                    "label": pgettext("activities", "Implemented"),
+                    "values": [r["implemented"] for r in acts["by_format"]],
+                },
+                {
+                    "label": pgettext("activities", "Planned or disputed"),
                     "values": [r["pending"] for r in acts["by_format"]],
                 },
-                {"label": "Cancelled", "values": [r["cancelled"] for r in acts["by_format"]]},
+                {
+                    "label": pgettext("activities", "Cancelled"),
+                    "values": [r["cancelled"] for r in acts["by_format"]],
+                },
             ],
         },
         single(
             "participants-by-group",
-            "Participants by professional group (implemented activities)",
-            "Professional group",
+            _("Participants by professional group (implemented activities)"),
+            _("Professional group"),
             figures["participants"]["by_group"],
         ),
     ]
@@ -134,12 +149,22 @@ def _attachment_dir() -> Path:
     return Path(configured) if configured else Path(current_app.instance_path) / "attachments"
 
 
+def _language() -> str:
+    """The page's language code (the summary's <html lang>): the reader's."""
+    locale = get_locale()
+    return locale.language if locale else "en"
+
+
 def _render_summary_file(engagement: Engagement, context: dict[str, Any]) -> str:
     # Straight from the Jinja environment: the summary file needs no page context, and the
     # context processors (notification count) would cost one query per engagement.
     template = current_app.jinja_env.get_template(SUMMARY_TEMPLATE)
     return template.render(
-        engagement=engagement, standalone=True, css_href="../../summary.css", **context
+        engagement=engagement,
+        standalone=True,
+        css_href="../../summary.css",
+        lang=_language(),
+        **context,
     )
 
 
@@ -178,5 +203,6 @@ def engagement_summary(engagement_id: int) -> str:
         engagement=engagement,
         standalone=False,
         css_href=url_for("static", filename="css/print.css"),
+        lang=_language(),
         **queries.summary_context([engagement]),
     )

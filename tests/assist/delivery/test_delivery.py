@@ -192,3 +192,48 @@ def test_pages_plan_record_confirm_rate(app, world, login_as) -> None:
     city.post(f"/activities/{activity_id}/transitions/confirm", data={})
     db.session.expire_all()
     assert db.session.get(Engagement, e.id).activities[0].status == ActivityStatus.CONFIRMED
+
+
+# The reader's and the recipient's language ------------------------------------------------------
+
+
+def test_the_activities_show_dates_and_numbers_in_the_readers_format(app, world, login_as):
+    activity = deliver(world)
+    activity.duration_hours = 6.5
+    world["city"].language = "fr"
+    db.session.commit()
+    page = login_as(world["city"]).get(f"/engagements/{world['engagement'].id}")
+    html = page.get_data(as_text=True)
+    day = RECORD.delivered_on
+    french_months = "janv. févr. mars avr. mai juin juil. août sept. oct. nov. déc.".split()
+    assert f"{day.day} {french_months[day.month - 1]} {day.year}" in html  # CLDR, no catalogue
+    assert "6,5 h" in html and "6.5 h" not in html
+
+
+def test_delivery_notifications_are_written_in_each_recipients_language(app, world) -> None:
+    from flask_babel import get_locale
+    from flask_babel.speaklater import LazyString
+
+    rendered: list[tuple[str, str]] = []
+
+    def lazy(text: str, **variables: object) -> LazyString:
+        # Like lazy_gettext, and says which locale each rendering happened under.
+        def render() -> str:
+            rendered.append((text, str(get_locale())))
+            return text % variables
+
+        return LazyString(render)
+
+    world["city"].language = "es"
+    world["expert"].language = "nl"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(services, "_l", lazy)
+        deliver(world)  # the expert plans and records: the city hears of both
+    assert rendered == [
+        ("Activity planned on engagement #%(id)s.", "es"),
+        ("An activity of engagement #%(id)s was recorded: please confirm it.", "es"),
+    ]
+    messages = db.session.scalars(
+        sa.select(Notification.message).where(Notification.user_id == world["city"].id)
+    ).all()
+    assert f"Activity planned on engagement #{world['engagement'].id}." in messages

@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from assist.extensions import db
 from assist.roles import Role
 from tests.assist.reports.conftest import PERIOD
 from tests.factories import make_user
@@ -121,7 +122,7 @@ def test_the_summary_shows_who_what_activities_outcomes_and_rating(programme, cl
     assert "/static/css/print.css" in html
     assert "Málaga (reports) (Spain)" in html
     assert "Expert Y (reports)" in html
-    assert "01 April 2025" in html and "Training" in html
+    assert "Apr 1, 2025" in html and "Training" in html  # the |date filter, English format
     assert "<li>Prison: 20</li>" in html
     assert "A shared checklist." in html
     assert "4 out of 5" in html and "Useful and concrete." in html
@@ -146,3 +147,28 @@ def test_the_summary_is_404_for_others(programme, client, login_as, who) -> None
 def test_the_summary_of_an_unknown_engagement_is_404(app, client, login_as) -> None:
     login_as(make_user(Role.STAFF))
     assert client.get("/reports/engagements/999999/summary").status_code == 404
+
+
+# The reader's language -------------------------------------------------------------------------
+
+
+def test_figures_and_dates_follow_the_readers_locale(programme, client, login_as) -> None:
+    # Number and date formats come from CLDR (Babel), whatever the catalogues translate.
+    programme.staff.language = "fr"
+    db.session.flush()
+    login_as(programme.staff)
+    html = client.get("/reports/", query_string=PERIOD).get_data(as_text=True)
+    assert 'lang="fr"' in html
+    assert '<td class="text-end">10,5</td>' in html  # median days to match, decimal comma
+    assert "1 janv. 2025" in html and "31 déc. 2025" in html  # the period's heading
+    assert "10.5<" not in html
+
+
+def test_the_summary_follows_the_readers_locale(programme, client, login_as) -> None:
+    programme.official_malaga.language = "de"
+    db.session.flush()
+    login_as(programme.official_malaga)
+    html = client.get(summary_url(programme.engagements["e2"])).get_data(as_text=True)
+    assert '<html lang="de">' in html
+    assert "01.04.2025" in html  # German medium date
+    assert "Apr 1, 2025" not in html
