@@ -40,7 +40,7 @@ assist/translations/%/LC_MESSAGES/messages.mo: assist/translations/%/LC_MESSAGES
 BABEL_KEYWORDS := -k _l -k lazy_gettext -k lazy_ngettext:1,2 -k lazy_pgettext:1c,2
 messages: $(VENV)/.runtime-installed
 	mkdir -p assist/translations
-	$(BIN)/python -m babel.messages.frontend extract -F babel.cfg $(BABEL_KEYWORDS) --no-location --sort-output \
+	$(BIN)/python -m babel.messages.frontend extract -F babel.cfg $(BABEL_KEYWORDS) --add-comments=NOTE: --no-location --sort-output \
 		--project "PREPARE Assist" --copyright-holder Efus -o assist/translations/messages.pot .
 	for l in $(LOCALES); do \
 		if [ -f assist/translations/$$l/LC_MESSAGES/messages.po ]; then \

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from wtforms import SelectChoice
 
 from assist.directory.models import ExpertOrganisation, LocalAuthority, TaxonomyTerm, TermKind
@@ -23,7 +24,10 @@ def active_terms(kind: TermKind) -> list[TaxonomyTerm]:
 
 def term_choices(kind: TermKind) -> list[SelectChoice]:
     """Form choices for a vocabulary, grouped under their sub-heading where they have one."""
-    return [SelectChoice(t.code, t.label, optgroup=t.group or None) for t in active_terms(kind)]
+    return [
+        SelectChoice(t.code, t.display_label, optgroup=t.display_group or None)
+        for t in active_terms(kind)
+    ]
 
 
 def term_labels(kinds: Iterable[TermKind]) -> dict[str, str]:
@@ -48,8 +52,11 @@ def resolve_terms(kind: TermKind, codes: Iterable[str], field: str) -> list[Taxo
         raise ValidationFailed(
             {
                 field: [
-                    f"Unknown {kind.value.replace('_', ' ')} code(s): {', '.join(unknown)}. "
-                    "Choose from the list offered."
+                    _(
+                        "Unknown codes for %(kind)s: %(codes)s. Choose from the list offered.",
+                        kind=kind.label,
+                        codes=", ".join(unknown),
+                    )
                 ]
             }
         )

@@ -31,6 +31,7 @@
       },
       options: {
         indexAxis: horizontal ? "y" : "x",
+        locale: document.documentElement.lang || undefined, // axis numbers in the page's language
         aspectRatio,
         animation: window.matchMedia("(prefers-reduced-motion: reduce)").matches ? false : undefined,
         plugins: { legend: { display: spec.series.length > 1 } },

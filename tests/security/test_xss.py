@@ -239,7 +239,11 @@ def test_payloads_sent_through_the_forms_are_stored_literally(
 
 
 def test_the_api_stores_payloads_literally(app, api, programme) -> None:
-    body = {"title": payload("api.title")[:200], "context": payload("api.context")}
+    body = {
+        "title": payload("api.title")[:200],
+        "context": payload("api.context"),
+        "language": "en",
+    }
     response = api.post("requests", programme.official, json=body)
     assert response.status_code == 201, response.get_json()
     assert response.mimetype == "application/json"
