@@ -125,6 +125,8 @@ def test_save_and_submit_incomplete_saves_draft_and_shows_what_is_missing(app, l
         sa.select(AssistanceRequest).where(AssistanceRequest.title == "Only a title")
     ).one()
     assert req.status == RequestStatus.DRAFT  # saved, not lost
+    # The form shown again now edits that draft: sending it again cannot make a second one.
+    assert f'action="/requests/{req.id}/edit"' in html
 
 
 @pytest.mark.parametrize(
