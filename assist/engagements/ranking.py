@@ -7,11 +7,9 @@ next ranking anywhere rebuilds (or loads the saved index for that stamp) and all
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import logging
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -188,21 +186,6 @@ def _cache_dir() -> Path:
     return path
 
 
-@contextlib.contextmanager
-def _machine_lock(folder: Path) -> Iterator[None]:
-    """Only one process of this machine fits the index at a time (``flock``, released by the
-    kernel if the process dies). Without it, workers that see a new stamp together all fit
-    the same index, each taking a core, instead of one fitting and the others loading it."""
-    lock_dir = folder / "matching"
-    lock_dir.mkdir(parents=True, exist_ok=True)
-    with open(lock_dir / ".experts.lock", "a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
 def build(stamp: str) -> _Fitted:
     orgs = _directory()
     names = {str(o.id): o.name for o in orgs}
@@ -217,10 +200,7 @@ def build(stamp: str) -> _Fitted:
         expert_profile(o, active.get(o.id, 0), reports.get(o.id, ()), ratings.get(o.id, ()))
         for o in orgs
     ]
-    folder = _cache_dir()
-    with _machine_lock(folder):
-        # One worker fits and saves; the others, waiting here, load what it saved.
-        matcher = load_or_fit(folder, "experts", profiles, template, stamp=stamp)
+    matcher = load_or_fit(_cache_dir(), "experts", profiles, template, stamp=stamp)
     # Staff's past choices tune the signal weights once there are enough of them.
     result = matcher.learn(staff_decisions())
     log.info("matching index %s: %d organisations; %s", stamp, len(orgs), result.message)
