@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from flask import flash
+from flask_babel import gettext as _
 from wtforms import SelectMultipleField, StringField, TextAreaField, widgets
 from wtforms.validators import ValidationError
 
@@ -44,7 +45,10 @@ class CodesField(SelectMultipleField):
         unknown = [v for v in self.data or [] if v not in known]
         if unknown:
             raise ValidationError(
-                f"Not an option here: {', '.join(unknown)}. Tick boxes from the list only."
+                _(
+                    "Not an option here: %(values)s. Tick boxes from the list only.",
+                    values=", ".join(unknown),
+                )
             )
 
 

@@ -1,8 +1,10 @@
-"""The account page: who you are, and your personal API tokens (create, shown once; revoke)."""
+"""The account page: who you are, your interface language (saved by ``auth.set_language``), and
+your personal API tokens (create, shown once; revoke)."""
 
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
@@ -10,6 +12,7 @@ from assist.api import tokens
 from assist.api.forms import RevokeForm, TokenForm
 from assist.api.queries import get_token_or_404, user_tokens
 from assist.auth.decorators import current_actor
+from assist.auth.forms import LanguageForm
 from assist.errors import DomainError, ValidationFailed
 from assist.extensions import db
 from assist.forms import attach_errors
@@ -24,6 +27,11 @@ def _page(form: TokenForm, new_secret: str | None = None, status: int = 200) -> 
         revoke_form=RevokeForm(),
         tokens=user_tokens(current_user),
         new_secret=new_secret,
+        api_prefix=url_for("api.openapi").rsplit("/", 1)[0],
+        # NOTE: an HTTP header: keep "Authorization: Bearer", translate the word between < >.
+        api_header=_("Authorization: Bearer <token>"),
+        # Saved by auth.set_language, with the other account settings' rate limit.
+        language_form=LanguageForm(formdata=None, data={"language": current_user.language or ""}),
     ), status
 
 
@@ -47,7 +55,13 @@ def create_token() -> tuple[str, int]:
         attach_errors(form, exc)
         return _page(form, status=422)
     # Rendered, not redirected: the secret must not travel through the session cookie.
-    flash(f"Token “{new.token.name}” created. Copy it now: it will not be shown again.", "success")
+    flash(
+        _(
+            "Token “%(name)s” created. Copy it now: it will not be shown again.",
+            name=new.token.name,
+        ),
+        "success",
+    )
     return _page(TokenForm(formdata=None), new_secret=new.secret, status=201)
 
 
@@ -58,7 +72,7 @@ def create_token() -> tuple[str, int]:
 def revoke_token() -> Response:
     form = RevokeForm()
     if not form.validate_on_submit():
-        flash("Choose a token to revoke, from this page.", "danger")
+        flash(_("Choose a token to revoke, from this page."), "danger")
         return redirect(url_for("account.index"))
     token = get_token_or_404(current_user, form.token_id.data or 0)
     try:
@@ -68,5 +82,7 @@ def revoke_token() -> Response:
         db.session.rollback()
         flash(exc.message, "warning")
     else:
-        flash(f"Token “{token.name}” revoked: it no longer opens the API.", "success")
+        flash(
+            _("Token “%(name)s” revoked: it no longer opens the API.", name=token.name), "success"
+        )
     return redirect(url_for("account.index"))

@@ -1,7 +1,13 @@
-"""Sign-in, the second factor, password and invitation forms, and the admin's account form."""
+"""Sign-in, the second factor, password and invitation forms, the admin's account form, and
+the interface language preference."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -18,16 +24,17 @@ from wtforms.widgets import HiddenInput
 
 from assist.directory.queries import all_authorities, all_organisations
 from assist.forms import CleanStringField
+from assist.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from assist.roles import Role
 
 
 class LoginForm(FlaskForm):
     email = EmailField(
-        "E-mail address",
-        validators=[DataRequired("Enter your e-mail address."), Length(max=254)],
+        _l("E-mail address"),
+        validators=[DataRequired(_l("Enter your e-mail address.")), Length(max=254)],
     )
     password = PasswordField(
-        "Password", validators=[DataRequired("Enter your password."), Length(max=200)]
+        _l("Password"), validators=[DataRequired(_l("Enter your password.")), Length(max=200)]
     )
 
 
@@ -35,36 +42,65 @@ def _optional_int(value: object) -> int | None:
     return int(value) if value not in (None, "", "None") else None  # type: ignore[arg-type]
 
 
+def current_language() -> str:
+    """The interface language of the person filling the form: the default for someone they
+    invite or create (the field lets them choose another)."""
+    code = str(get_locale() or "")
+    return code if code in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def language_choices(follow_browser: Any = None) -> list[SelectChoice]:
+    """The interface languages, each named in itself (and marked so for screen readers), after
+    an empty choice labelled ``follow_browser`` when there is one (stored as None)."""
+    choices = [SelectChoice("", str(follow_browser))] if follow_browser is not None else []
+    choices += [
+        SelectChoice(code, name, render_kw={"lang": code}) for code, name in LANGUAGES.items()
+    ]
+    return choices
+
+
 class UserForm(FlaskForm):
     email = EmailField(
-        "E-mail address",
+        _l("E-mail address"),
         validators=[
-            DataRequired("Enter an e-mail address."),
-            Length(max=254, message="Use at most %(max)d characters."),
+            DataRequired(_l("Enter an e-mail address.")),
+            Length(max=254, message=_l("Use at most %(max)d characters.")),
         ],
     )
     name = CleanStringField(
-        "Name",
-        validators=[DataRequired("Enter a name."), Length(max=120)],
-        description="As colleagues will see it in histories.",
+        _l("Name"),
+        validators=[DataRequired(_l("Enter a name.")), Length(max=120)],
+        description=_l("As colleagues will see it in histories."),
     )
-    role = SelectField("Role", choices=[SelectChoice(r.value, r.label) for r in Role])
+    role = SelectField(_l("Role"))
     authority_id = SelectField(
-        "Local authority", coerce=_optional_int, description="Only for city officials."
+        _l("Local authority"), coerce=_optional_int, description=_l("Only for city officials.")
     )
     organisation_id = SelectField(
-        "Expert organisation", coerce=_optional_int, description="Only for experts."
+        _l("Expert organisation"), coerce=_optional_int, description=_l("Only for experts.")
     )
-    is_active = BooleanField("Account active", default=True)
+    is_active = BooleanField(_l("Account active"), default=True)
+    # None (the empty choice) follows the browser; a new account starts in the admin's language.
+    language = SelectField(
+        _l("Preferred language"),
+        default=current_language,
+        validators=[Optional()],
+        description=_l("Of the pages and of the e-mails this person receives."),
+    )
     password = PasswordField(
-        "Password",
+        _l("Password"),
         validators=[Optional(), Length(max=200)],
-        description="At least 12 characters. When editing, leave empty to keep the current one; "
-        "setting one signs the user out everywhere.",
+        description=_l(
+            "At least 12 characters. When editing, leave empty to keep the current one; "
+            "setting one signs the user out everywhere."
+        ),
     )
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
+        self.role.choices = [SelectChoice(r.value, r.label) for r in Role]
+        # NOTE: a choice in an administrator's "Language" list for another person's account.
+        self.language.choices = language_choices(_("Follow their browser"))
         none = SelectChoice("", "—")
         self.authority_id.choices = [none, *(SelectChoice(a.id, a.name) for a in all_authorities())]
         self.organisation_id.choices = [
@@ -75,52 +111,54 @@ class UserForm(FlaskForm):
 
 class CodeForm(FlaskForm):
     code = StringField(
-        "Code",
+        _l("Code"),
         validators=[
-            DataRequired("Enter the 6-digit code from your app, or a recovery code."),
-            Length(max=40, message="A code has at most 19 characters."),
+            DataRequired(_l("Enter the 6-digit code from your app, or a recovery code.")),
+            Length(max=40, message=_l("A code has at most 19 characters.")),
         ],
-        description="The 6 digits your authenticator app shows now, or one of your recovery "
-        "codes (xxxx-xxxx-xxxx-xxxx).",
+        description=_l(
+            "The 6 digits your authenticator app shows now, or one of your recovery "
+            "codes (xxxx-xxxx-xxxx-xxxx)."
+        ),
         render_kw={"autocomplete": "one-time-code", "autocapitalize": "off", "spellcheck": "false"},
     )
 
 
 class EnrolForm(FlaskForm):
     code = StringField(
-        "Code from your app",
+        _l("Code from your app"),
         validators=[
-            DataRequired("Enter the 6-digit code your app shows after scanning."),
+            DataRequired(_l("Enter the 6-digit code your app shows after scanning.")),
             Length(max=40),
         ],
-        description="After adding the account in your app, type the 6 digits it shows.",
+        description=_l("After adding the account in your app, type the 6 digits it shows."),
         render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
     )
 
 
 class ConfirmCodeForm(FlaskForm):
     code = StringField(
-        "Current code from your app",
-        validators=[DataRequired("Enter the 6 digits your app shows now."), Length(max=40)],
+        _l("Current code from your app"),
+        validators=[DataRequired(_l("Enter the 6 digits your app shows now.")), Length(max=40)],
         render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
     )
 
 
-def _new_password_field(label: str = "New password") -> PasswordField:
+def _new_password_field(label: Any = None) -> PasswordField:
     return PasswordField(
-        label,
-        validators=[DataRequired("Choose a password."), Length(max=200)],
-        description="At least 12 characters. A few unrelated words are easy to remember.",
+        label or _l("New password"),
+        validators=[DataRequired(_l("Choose a password.")), Length(max=200)],
+        description=_l("At least 12 characters. A few unrelated words are easy to remember."),
         render_kw={"autocomplete": "new-password"},
     )
 
 
 def _confirm_field(other: str) -> PasswordField:
     return PasswordField(
-        "Repeat the password",
+        _l("Repeat the password"),
         validators=[
-            DataRequired("Type the password a second time."),
-            EqualTo(other, message="The two passwords differ: type them again."),
+            DataRequired(_l("Type the password a second time.")),
+            EqualTo(other, message=_l("The two passwords differ: type them again.")),
         ],
         render_kw={"autocomplete": "new-password"},
     )
@@ -128,8 +166,8 @@ def _confirm_field(other: str) -> PasswordField:
 
 class PasswordChangeForm(FlaskForm):
     current_password = PasswordField(
-        "Current password",
-        validators=[DataRequired("Enter your current password."), Length(max=200)],
+        _l("Current password"),
+        validators=[DataRequired(_l("Enter your current password.")), Length(max=200)],
         render_kw={"autocomplete": "current-password"},
     )
     new_password = _new_password_field()
@@ -138,8 +176,8 @@ class PasswordChangeForm(FlaskForm):
 
 class ForgotPasswordForm(FlaskForm):
     email = EmailField(
-        "E-mail address",
-        validators=[DataRequired("Enter your e-mail address."), Length(max=254)],
+        _l("E-mail address"),
+        validators=[DataRequired(_l("Enter your e-mail address.")), Length(max=254)],
         render_kw={"autocomplete": "email"},
     )
 
@@ -152,7 +190,7 @@ class ResetPasswordForm(FlaskForm):
 
 class AcceptInvitationForm(FlaskForm):
     token = HiddenField(validators=[InputRequired(), Length(max=100)])
-    password = _new_password_field("Choose a password")
+    password = _new_password_field(_l("Choose a password"))
     confirm = _confirm_field("password")
 
 
@@ -170,47 +208,70 @@ class ActionForm(FlaskForm):
 
 class RolePolicyForm(FlaskForm):
     city_official = BooleanField(
-        "City officials need a second factor",
-        description="They are sent to set one up at their next page view.",
+        _l("City officials need a second factor"),
+        description=_l("They are sent to set one up at their next page view."),
     )
     expert = BooleanField(
-        "Experts need a second factor",
-        description="They are sent to set one up at their next page view.",
+        _l("Experts need a second factor"),
+        description=_l("They are sent to set one up at their next page view."),
     )
 
 
 class InvitationForm(FlaskForm):
     email = EmailField(
-        "E-mail address",
+        _l("E-mail address"),
         validators=[
-            DataRequired("Enter the e-mail address to invite."),
-            Length(max=254, message="Use at most %(max)d characters."),
+            DataRequired(_l("Enter the e-mail address to invite.")),
+            Length(max=254, message=_l("Use at most %(max)d characters.")),
         ],
     )
     name = CleanStringField(
-        "Name",
-        validators=[DataRequired("Enter the person's name."), Length(max=120)],
-        description="As colleagues will see it in histories.",
+        _l("Name"),
+        validators=[DataRequired(_l("Enter the person's name.")), Length(max=120)],
+        description=_l("As colleagues will see it in histories."),
     )
-    role = SelectField(
-        "Role",
-        choices=[
-            SelectChoice(Role.CITY_OFFICIAL.value, Role.CITY_OFFICIAL.label),
-            SelectChoice(Role.EXPERT.value, Role.EXPERT.label),
-        ],
-    )
+    role = SelectField(_l("Role"))
     authority_id = SelectField(
-        "Local authority", coerce=_optional_int, description="Only for city officials."
+        _l("Local authority"), coerce=_optional_int, description=_l("Only for city officials.")
     )
     organisation_id = SelectField(
-        "Expert organisation", coerce=_optional_int, description="Only for experts."
+        _l("Expert organisation"), coerce=_optional_int, description=_l("Only for experts.")
+    )
+    # Optional in the request (a form without it invites in the inviter's language).
+    language = SelectField(
+        _l("Preferred language"),
+        default=current_language,
+        validators=[Optional()],
+        description=_l("Of the invitation e-mail and of their account; they can change it later."),
     )
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
+        self.role.choices = [
+            SelectChoice(Role.CITY_OFFICIAL.value, Role.CITY_OFFICIAL.label),
+            SelectChoice(Role.EXPERT.value, Role.EXPERT.label),
+        ]
+        self.language.choices = language_choices()
         none = SelectChoice("", "—")
         self.authority_id.choices = [none, *(SelectChoice(a.id, a.name) for a in all_authorities())]
         self.organisation_id.choices = [
             none,
             *(SelectChoice(o.id, o.name) for o in all_organisations()),
         ]
+
+
+class LanguageForm(FlaskForm):
+    """The account page's language preference; the empty choice (None) follows the browser."""
+
+    language = SelectField(
+        _l("Preferred language"),
+        description=_l(
+            "Of the pages and of the e-mails sent to you. Following your browser, pages use the "
+            "language it asks for and e-mails are in English."
+        ),
+    )
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        # NOTE: a choice in the "Language" list of one's own account page.
+        self.language.choices = language_choices(_("Follow my browser"))

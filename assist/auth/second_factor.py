@@ -13,6 +13,7 @@ from datetime import datetime
 import pyotp
 import segno
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from assist import audit
 from assist.auth.models import RecoveryCode, RolePolicy, TotpCredential, User, UserSession
@@ -58,9 +59,9 @@ def role_requirements() -> dict[Role, bool]:
 def set_role_requirement(actor: User, role: Role, required: bool) -> bool:
     """Require (or stop requiring) a second factor for ``role``; True if something changed."""
     if actor.role != Role.ADMIN:
-        raise NotAllowed("Only an administrator can change who needs a second factor.")
+        raise NotAllowed(_("Only an administrator can change who needs a second factor."))
     if role not in OPTIONAL_ROLES:
-        raise NotAllowed(f"{role.label}s always need a second factor.")
+        raise NotAllowed(_("This role always needs a second factor: %(role)s.", role=role.label))
     policy = db.session.scalar(sa.select(RolePolicy).where(RolePolicy.role == role))
     if policy is None:
         policy = RolePolicy(role=role, require_second_factor=False)
@@ -90,7 +91,7 @@ def begin_enrolment(user: User, session: UserSession) -> TotpCredential:
     """A fresh secret bound to this session (opening the page again replaces it)."""
     cred = credential(user)
     if cred is not None and cred.confirmed_at is not None:
-        raise NotAllowed("A second factor is already set up for this account.")
+        raise NotAllowed(_("A second factor is already set up for this account."))
     if cred is None:
         cred = TotpCredential(user_id=user.id)
         db.session.add(cred)
@@ -124,7 +125,7 @@ def qr_svg(uri: str) -> bytes:
         dark="#000",
         light="#fff",
         xmldecl=False,
-        title="QR code to add PREPARE Assist to an authenticator app",
+        title=_("QR code to add PREPARE Assist to an authenticator app"),
     )
     return buffer.getvalue()
 
@@ -181,12 +182,12 @@ def confirm_enrolment(
     cred = pending_enrolment(user, session)
     if cred is None:
         raise ValidationFailed(
-            {"code": ["The set-up was started elsewhere or expired: scan the new QR code."]}
+            {"code": [_("The set-up was started elsewhere or expired: scan the new QR code.")]}
         )
     step = _matching_step(cred.secret, _normalise_code(code), now or utcnow())
     if step is None or not _claim_step(cred, step):
         raise ValidationFailed(
-            {"code": ["That code is not right. Enter the 6 digits your app shows now."]}
+            {"code": [_("That code is not right. Enter the 6 digits your app shows now.")]}
         )
     cred.confirmed_at = utcnow()
     cred.session_id = None
@@ -251,12 +252,12 @@ def regenerate_recovery_codes(user: User, code: str) -> list[str]:
     """New codes (the old ones stop working), after a current TOTP code."""
     cred = credential(user)
     if cred is None or cred.confirmed_at is None:
-        raise NotAllowed("Set up a second factor first.")
+        raise NotAllowed(_("Set up a second factor first."))
     normalised = _normalise_code(code)
     step = _matching_step(cred.secret, normalised, utcnow())
     if step is None or not _claim_step(cred, step):
         raise ValidationFailed(
-            {"code": ["That code is not right. Enter the 6 digits your app shows now."]}
+            {"code": [_("That code is not right. Enter the 6 digits your app shows now.")]}
         )
     codes = _replace_recovery_codes(user)
     audit.record(user, "recovery_codes_regenerated", user)
@@ -301,9 +302,9 @@ def _use_recovery_code(user: User, normalised: str) -> bool:
 def reset_second_factor(actor: User, user: User) -> None:
     """Remove the user's factor and codes (lost device) and end their sessions; audited."""
     if actor.role != Role.ADMIN:
-        raise NotAllowed("Only an administrator can reset a second factor.")
+        raise NotAllowed(_("Only an administrator can reset a second factor."))
     if actor.id == user.id:
-        raise NotAllowed("Ask another administrator to reset your own second factor.")
+        raise NotAllowed(_("Ask another administrator to reset your own second factor."))
     db.session.execute(sa.delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     db.session.execute(sa.delete(TotpCredential).where(TotpCredential.user_id == user.id))
     end_sessions(user, "second_factor_reset")

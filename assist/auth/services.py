@@ -10,6 +10,9 @@ from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import force_locale, ngettext
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.security import check_password_hash, generate_password_hash
 from zxcvbn import zxcvbn
 
@@ -20,6 +23,7 @@ from assist.db import utcnow
 from assist.directory.models import ExpertOrganisation, LocalAuthority
 from assist.errors import Conflict, DomainError, NotAllowed, ValidationFailed
 from assist.extensions import db
+from assist.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from assist.notifications.services import queue_email
 from assist.roles import Role
 
@@ -36,24 +40,68 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
+def email_language(code: str | None) -> str:
+    """The language of an e-mail to someone whose saved preference is ``code`` (None: English,
+    since no browser is there to ask)."""
+    return code if code in LANGUAGES else DEFAULT_LANGUAGE
+
+
+#: zxcvbn's warnings come in English only: each is marked here to be translated with the rest.
+_ZXCVBN_WARNINGS = {
+    "Straight rows of keys are easy to guess.": _l("Straight rows of keys are easy to guess."),
+    "Short keyboard patterns are easy to guess.": _l("Short keyboard patterns are easy to guess."),
+    'Repeats like "aaa" are easy to guess.': _l('Repeats like "aaa" are easy to guess.'),
+    'Repeats like "abcabcabc" are only slightly harder to guess than "abc".': _l(
+        'Repeats like "abcabcabc" are only slightly harder to guess than "abc".'
+    ),
+    'Sequences like "abc" or "6543" are easy to guess.': _l(
+        'Sequences like "abc" or "6543" are easy to guess.'
+    ),
+    "Recent years are easy to guess.": _l("Recent years are easy to guess."),
+    "Dates are often easy to guess.": _l("Dates are often easy to guess."),
+    "This is a top-10 common password.": _l("This is a top-10 common password."),
+    "This is a top-100 common password.": _l("This is a top-100 common password."),
+    "This is a very common password.": _l("This is a very common password."),
+    "This is similar to a commonly used password.": _l(
+        "This is similar to a commonly used password."
+    ),
+    "A word by itself is easy to guess.": _l("A word by itself is easy to guess."),
+    "Names and surnames by themselves are easy to guess.": _l(
+        "Names and surnames by themselves are easy to guess."
+    ),
+    "Common names and surnames are easy to guess.": _l(
+        "Common names and surnames are easy to guess."
+    ),
+}
+
+
 def password_problems(password: str, user_inputs: tuple[str, ...] = ()) -> list[str]:
     """What is wrong with a new password: too short or long, or too easy to guess (zxcvbn's
     estimate, which knows common passwords, keyboard patterns, dates and the user's own name)."""
     problems = []
     if len(password) < MIN_PASSWORD_LENGTH:
-        problems.append(f"Use at least {MIN_PASSWORD_LENGTH} characters.")
+        problems.append(
+            ngettext(
+                "Use at least %(num)d character.",
+                "Use at least %(num)d characters.",
+                MIN_PASSWORD_LENGTH,
+            )
+        )
     if len(password) > 200:
-        problems.append("Use at most 200 characters.")
+        problems.append(_("Use at most %(max)d characters.", max=200))
     if not problems:
         # The user's own words (name, parts of the e-mail address) count as easy guesses.
         words = {w.lower() for i in user_inputs for w in re.split(r"[\W_]+", i) if len(w) > 2}
         estimate = zxcvbn(password, user_inputs=sorted(words))
         if estimate["score"] < MIN_PASSWORD_SCORE:
-            warning = estimate["feedback"]["warning"] or "This password is too easy to guess."
-            problems.append(
-                f"{warning.rstrip('.')}. Choose a longer phrase of unrelated words, "
-                "not a common password, a name or a date."
+            warning = _ZXCVBN_WARNINGS.get(estimate["feedback"]["warning"]) or _(
+                "This password is too easy to guess."
             )
+            advice = _(
+                "Choose a longer phrase of unrelated words, not a common password, a name or a "
+                "date."
+            )
+            problems.append(f"{warning} {advice}")
     return problems
 
 
@@ -94,10 +142,19 @@ def logout(user: User, session: UserSession | None) -> None:
     audit.record(user, "sign_out", user)
 
 
+def set_language(user: User, language: str | None) -> None:
+    """Save the user's interface language (a code of assist.i18n.LANGUAGES; None follows the
+    browser). A preference, not an accountable act: logged, not audited (like the switcher)."""
+    if language is not None and language not in LANGUAGES:
+        raise ValidationFailed({"language": [_("Choose a language from the list.")]})
+    user.language = language
+    log.info("language set user=%s language=%s", user.id, language)
+
+
 def end_own_session(user: User, session: UserSession, *, current: UserSession | None) -> None:
     """The user ends one of their sessions (another device, say) from the security page."""
     if session.user_id != user.id:
-        raise NotAllowed("That is not one of your sessions.")
+        raise NotAllowed(_("That is not one of your sessions."))
     end_session(session, "sign_out" if current and current.id == session.id else "ended_by_user")
     audit.record(user, "session_ended", user)
 
@@ -114,11 +171,11 @@ def change_password(
     """Change one's own password; every other session of the user ends."""
     errors: dict[str, list[str]] = {}
     if not user.check_password(current_password):
-        errors["current_password"] = ["This is not your current password."]
+        errors["current_password"] = [_("This is not your current password.")]
     if problems := password_problems(new_password, (user.email, user.name)):
         errors["new_password"] = problems
     elif new_password == current_password:
-        errors["new_password"] = ["Choose a password different from the current one."]
+        errors["new_password"] = [_("Choose a password different from the current one.")]
     if errors:
         raise ValidationFailed(errors)
     user.set_password(new_password)
@@ -160,14 +217,24 @@ def request_password_reset(email: str, *, public_url: str, valid_for: timedelta)
         )
     )
     minutes = int(valid_for.total_seconds() // 60)
-    queue_email(
-        user.email,
-        "[PREPARE Assist] Reset your password",
-        f"Someone (probably you) asked to reset the password of your PREPARE Assist account.\n\n"
-        f"Choose a new password here within {minutes} minutes; the link works once:\n"
-        f"{public_url}/reset-password?token={token}\n\n"
-        "If you did not ask for this, ignore this e-mail: your password stays as it is.",
-    )
+    with force_locale(email_language(user.language)):
+        subject = _("[PREPARE Assist] Reset your password")
+        body = "\n\n".join(
+            (
+                _(
+                    "Someone (probably you) asked to reset the password of your PREPARE Assist "
+                    "account."
+                ),
+                ngettext(
+                    "Choose a new password here within %(num)d minute; the link works once:",
+                    "Choose a new password here within %(num)d minutes; the link works once:",
+                    minutes,
+                )
+                + f"\n{public_url}/reset-password?token={token}",
+                _("If you did not ask for this, ignore this e-mail: your password stays as it is."),
+            )
+        )
+    queue_email(user.email, subject, body)
     log.info("password reset requested user=%s", user.id)
     return True
 
@@ -182,15 +249,17 @@ def check_reset_token(token: str) -> PasswordResetToken:
     row = _token_row(PasswordResetToken, token)
     if row is None or not row.user.is_active:
         raise TokenProblem(
-            "This reset link is not valid. Copy the whole link from the e-mail, "
-            "or ask for a new one."
+            _(
+                "This reset link is not valid. Copy the whole link from the e-mail, "
+                "or ask for a new one."
+            )
         )
     if row.used_at is not None:
         raise TokenProblem(
-            "This reset link has already been used. Ask for a new one if you still need it."
+            _("This reset link has already been used. Ask for a new one if you still need it.")
         )
     if row.expires_at <= utcnow():
-        raise TokenProblem("This reset link has expired. Ask for a new one: it comes at once.")
+        raise TokenProblem(_("This reset link has expired. Ask for a new one: it comes at once."))
     return row
 
 
@@ -207,7 +276,7 @@ def reset_password(token: str, new_password: str) -> User:
     )
     if claimed.rowcount != 1:
         raise TokenProblem(
-            "This reset link has already been used. Ask for a new one if you still need it."
+            _("This reset link has already been used. Ask for a new one if you still need it.")
         )
     user = row.user
     user.set_password(new_password)
@@ -235,9 +304,9 @@ INVITABLE_ROLES = (Role.CITY_OFFICIAL, Role.EXPERT)
 def invite(actor: User, data: UserData, *, public_url: str, valid_for: timedelta) -> Invitation:
     """Invite a city official or an expert by e-mail; a new invitation replaces a pending one."""
     if actor.role not in (Role.STAFF, Role.ADMIN):
-        raise NotAllowed("Only Efus staff and administrators can invite people.")
+        raise NotAllowed(_("Only Efus staff and administrators can invite people."))
     if data.role not in INVITABLE_ROLES:
-        raise ValidationFailed({"role": ["Invite city officials and experts only."]})
+        raise ValidationFailed({"role": [_("Invite city officials and experts only.")]})
     errors = _validate_user(data, None)
     if errors:
         raise ValidationFailed(errors)
@@ -268,15 +337,38 @@ def invite(actor: User, data: UserData, *, public_url: str, valid_for: timedelta
     db.session.add(invitation)
     db.session.flush()
     days = max(1, round(valid_for.total_seconds() / 86400))
-    queue_email(
-        email,
-        "[PREPARE Assist] You are invited to PREPARE Assist",
-        f"{actor.name} (Efus) invites you to PREPARE Assist, the technical-assistance service of "
-        f"the PREPARE project, as {data.role.label.lower()}.\n\n"
-        f"Choose your password here within {days} days; the link works once:\n"
-        f"{public_url}/invitation?token={token}\n\n"
-        "If you did not expect this invitation, ignore this e-mail.",
-    )
+    # The invitee has no account yet: the inviter chose their language. The link carries it, so
+    # the invitation page opens in it and the account keeps it (see accept_invitation).
+    link = f"{public_url}/invitation?token={token}"
+    if data.language in LANGUAGES:
+        link += f"&lang={data.language}"
+    with force_locale(email_language(data.language)):
+        subject = _("[PREPARE Assist] You are invited to PREPARE Assist")
+        if data.role == Role.EXPERT:
+            welcome = _(
+                "%(inviter)s (Efus) invites you to PREPARE Assist, the technical-assistance "
+                "service of the PREPARE project, as expert.",
+                inviter=actor.name,
+            )
+        else:
+            welcome = _(
+                "%(inviter)s (Efus) invites you to PREPARE Assist, the technical-assistance "
+                "service of the PREPARE project, as city official.",
+                inviter=actor.name,
+            )
+        body = "\n\n".join(
+            (
+                welcome,
+                ngettext(
+                    "Choose your password here within %(num)d day; the link works once:",
+                    "Choose your password here within %(num)d days; the link works once:",
+                    days,
+                )
+                + f"\n{link}",
+                _("If you did not expect this invitation, ignore this e-mail."),
+            )
+        )
+    queue_email(email, subject, body)
     audit.record(actor, "invitation_sent", invitation)
     log.info("invitation sent id=%s role=%s", invitation.id, invitation.role)
     return invitation
@@ -284,9 +376,9 @@ def invite(actor: User, data: UserData, *, public_url: str, valid_for: timedelta
 
 def revoke_invitation(actor: User, invitation: Invitation) -> None:
     if actor.role not in (Role.STAFF, Role.ADMIN):
-        raise NotAllowed("Only Efus staff and administrators can withdraw invitations.")
+        raise NotAllowed(_("Only Efus staff and administrators can withdraw invitations."))
     if invitation.accepted_at is not None or invitation.revoked_at is not None:
-        raise Conflict("This invitation was already accepted or withdrawn.")
+        raise Conflict(_("This invitation was already accepted or withdrawn."))
     invitation.revoked_at = utcnow()
     audit.record(actor, "invitation_revoked", invitation)
 
@@ -307,22 +399,25 @@ def check_invitation(token: str) -> Invitation:
     row = _token_row(Invitation, token)
     if row is None or row.revoked_at is not None:
         raise TokenProblem(
-            "This invitation link is not valid (or was withdrawn). Copy the whole link from the "
-            "e-mail, or ask the person who invited you for a new invitation."
+            _(
+                "This invitation link is not valid (or was withdrawn). Copy the whole link from "
+                "the e-mail, or ask the person who invited you for a new invitation."
+            )
         )
     if row.accepted_at is not None:
         raise TokenProblem(
-            "This invitation has already been accepted. Sign in, or use “Forgot your password?”."
+            _("This invitation has already been accepted. Sign in, or use “Forgot your password?”.")
         )
     if row.expires_at <= utcnow():
         raise TokenProblem(
-            "This invitation has expired. Ask the person who invited you to send a new one."
+            _("This invitation has expired. Ask the person who invited you to send a new one.")
         )
     return row
 
 
-def accept_invitation(token: str, password: str) -> User:
-    """Create the invited account with the password its owner chose (once)."""
+def accept_invitation(token: str, password: str, language: str | None = None) -> User:
+    """Create the invited account with the password its owner chose (once), in the interface
+    language they were invited in or chose since (None follows their browser)."""
     invitation = check_invitation(token)
     data = UserData(
         email=invitation.email,
@@ -334,12 +429,17 @@ def accept_invitation(token: str, password: str) -> User:
     errors = _validate_user(data, None)
     if "email" in errors:
         raise TokenProblem(
-            "An account with this e-mail address exists already. Sign in, or use "
-            "“Forgot your password?”."
+            _(
+                "An account with this e-mail address exists already. Sign in, or use "
+                "“Forgot your password?”."
+            )
         )
     if errors:
         raise TokenProblem(
-            "This invitation can no longer be used: ask the person who invited you for a new one."
+            _(
+                "This invitation can no longer be used: ask the person who invited you for a "
+                "new one."
+            )
         )
     if problems := password_problems(password, (invitation.email, invitation.name)):
         raise ValidationFailed({"password": problems})
@@ -350,13 +450,14 @@ def accept_invitation(token: str, password: str) -> User:
         .execution_options(synchronize_session=False)
     )
     if claimed.rowcount != 1:
-        raise TokenProblem("This invitation has already been accepted. Sign in instead.")
+        raise TokenProblem(_("This invitation has already been accepted. Sign in instead."))
     user = User(
         email=data.email,
         name=data.name,
         role=data.role,
         authority_id=data.authority_id,
         organisation_id=data.organisation_id,
+        language=language if language in LANGUAGES else None,
     )
     user.set_password(password)
     db.session.add(user)
@@ -380,27 +481,29 @@ class UserData:
     authority_id: int | None = None
     organisation_id: int | None = None
     is_active: bool = True
+    #: Interface language (a code of assist.i18n.LANGUAGES); None follows the browser.
+    language: str | None = None
 
 
 def _validate_user(data: UserData, own_id: int | None) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     email = normalise_email(data.email)
     if "@" not in email or len(email) > 254:
-        errors["email"] = ["Give a valid e-mail address."]
+        errors["email"] = [_("Give a valid e-mail address.")]
     else:
         other = db.session.scalar(sa.select(User.id).where(User.email == email))
         if other is not None and other != own_id:
-            errors["email"] = ["An account with this e-mail address already exists."]
+            errors["email"] = [_("An account with this e-mail address already exists.")]
     if not data.name.strip() or len(data.name) > 120:
-        errors["name"] = ["Give a name of at most 120 characters."]
+        errors["name"] = [_("Give a name of at most %(max)d characters.", max=120)]
     if data.role == Role.CITY_OFFICIAL:
         if data.authority_id is None or db.session.get(LocalAuthority, data.authority_id) is None:
             errors["authority_id"] = [
-                "A city official must belong to a local authority: choose one."
+                _("A city official must belong to a local authority: choose one.")
             ]
     elif data.authority_id is not None:
         errors["authority_id"] = [
-            "Only city officials belong to a local authority: leave it empty."
+            _("Only city officials belong to a local authority: leave it empty.")
         ]
     if data.role == Role.EXPERT:
         if (
@@ -408,17 +511,19 @@ def _validate_user(data: UserData, own_id: int | None) -> dict[str, list[str]]:
             or db.session.get(ExpertOrganisation, data.organisation_id) is None
         ):
             errors["organisation_id"] = [
-                "An expert must belong to an expert organisation: choose one."
+                _("An expert must belong to an expert organisation: choose one.")
             ]
     elif data.organisation_id is not None:
-        errors["organisation_id"] = ["Only experts belong to an organisation: leave it empty."]
+        errors["organisation_id"] = [_("Only experts belong to an organisation: leave it empty.")]
+    if data.language is not None and data.language not in LANGUAGES:
+        errors["language"] = [_("Choose a language from the list.")]
     return errors
 
 
 def create_user(actor: User | None, data: UserData, password: str) -> User:
     """Create an account; ``actor`` is None only for the command line."""
     if actor is not None and actor.role != Role.ADMIN:
-        raise NotAllowed("Only an administrator can create accounts.")
+        raise NotAllowed(_("Only an administrator can create accounts."))
     errors = _validate_user(data, None)
     if problems := password_problems(password, (data.email, data.name)):
         errors["password"] = problems
@@ -431,6 +536,7 @@ def create_user(actor: User | None, data: UserData, password: str) -> User:
         authority_id=data.authority_id,
         organisation_id=data.organisation_id,
         is_active_account=data.is_active,
+        language=data.language,
     )
     user.set_password(password)
     db.session.add(user)
@@ -442,10 +548,12 @@ def create_user(actor: User | None, data: UserData, password: str) -> User:
 
 def update_user(actor: User, user: User, data: UserData, new_password: str = "") -> User:
     if actor.role != Role.ADMIN:
-        raise NotAllowed("Only an administrator can change accounts.")
+        raise NotAllowed(_("Only an administrator can change accounts."))
     errors = _validate_user(data, user.id)
     if actor.id == user.id and (data.role != Role.ADMIN or not data.is_active):
-        errors["role"] = ["You cannot remove your own administrator role or deactivate yourself."]
+        errors["role"] = [
+            _("You cannot remove your own administrator role or deactivate yourself.")
+        ]
     if new_password and (problems := password_problems(new_password, (data.email, data.name))):
         errors["password"] = problems
     if errors:
@@ -457,6 +565,7 @@ def update_user(actor: User, user: User, data: UserData, new_password: str = "")
         "authority_id": data.authority_id,
         "organisation_id": data.organisation_id,
         "is_active_account": data.is_active,
+        "language": data.language,
     }
     changed = [k for k, v in values.items() if getattr(user, k) != v]
     for k, v in values.items():

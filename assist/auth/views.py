@@ -28,7 +28,10 @@ from flask import (
     url_for,
 )
 from flask.sessions import SessionMixin
+from flask_babel import format_timedelta, ngettext, refresh
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
+from limits import parse as parse_limit
 from werkzeug.wrappers import Response
 
 from assist.auth import second_factor as mfa
@@ -44,6 +47,7 @@ from assist.auth.forms import (
     EnrolForm,
     ForgotPasswordForm,
     InvitationForm,
+    LanguageForm,
     LoginForm,
     PasswordChangeForm,
     ResetPasswordForm,
@@ -56,6 +60,8 @@ from assist.db import utcnow
 from assist.errors import DomainError, ValidationFailed
 from assist.extensions import db, limiter
 from assist.forms import attach_errors
+from assist.i18n import LANGUAGES
+from assist.i18n import SESSION_KEY as LANGUAGE_KEY
 from assist.roles import Role
 from assist.urls import safe_next_url
 
@@ -133,8 +139,16 @@ def load_user(session_token: str) -> User | None:
 
 
 _END_MESSAGES = {
-    "idle": "You were signed out after {idle} minutes without activity. Sign in again.",
-    "expired": "Your session reached its {hours}-hour limit. Sign in again.",
+    "idle": lambda: ngettext(
+        "You were signed out after %(num)d minute without activity. Sign in again.",
+        "You were signed out after %(num)d minutes without activity. Sign in again.",
+        current_app.config["SESSION_IDLE_MINUTES"],
+    ),
+    "expired": lambda: ngettext(
+        "Your session reached its %(num)d-hour limit. Sign in again.",
+        "Your session reached its %(num)d-hour limit. Sign in again.",
+        current_app.config["SESSION_MAX_HOURS"],
+    ),
 }
 
 
@@ -151,13 +165,7 @@ def _account_gate() -> Response | None:
     if not authenticated:
         reason = g.get("session_end_reason", "")
         if reason in _END_MESSAGES:
-            flash(
-                _END_MESSAGES[reason].format(
-                    idle=current_app.config["SESSION_IDLE_MINUTES"],
-                    hours=current_app.config["SESSION_MAX_HOURS"],
-                ),
-                "info",
-            )
+            flash(_END_MESSAGES[reason](), "info")
         return None
     if row is None or row.second_factor_at is not None or request.endpoint in SET_UP_ENDPOINTS:
         return None
@@ -170,10 +178,10 @@ def _account_gate() -> Response | None:
         db.session.commit()
         logout_user()
         session.pop(SESSION_KEY, None)
-        flash("Sign in again with your password and your authenticator code.", "info")
+        flash(_("Sign in again with your password and your authenticator code."), "info")
         return redirect(url_for("auth.login"))
     if request.method == "GET":
-        flash("Set up two-step sign-in before you continue: it takes a minute.", "info")
+        flash(_("Set up two-step sign-in before you continue: it takes a minute."), "info")
     return redirect(url_for("auth.second_factor_setup"))
 
 
@@ -235,6 +243,23 @@ def _action_limit() -> str:
 account_action_limit = limiter.limit(_action_limit, key_func=_actor_key, methods=["POST"])
 
 
+def _account_paused_message() -> str:
+    """The 429 text when an account's sign-ins are paused, with the limit in the reader's words."""
+    limit = parse_limit(current_app.config["LOGIN_LIMIT_PER_ACCOUNT"])
+    period = format_timedelta(
+        timedelta(seconds=limit.get_expiry()),
+        granularity=limit.GRANULARITY.name,
+        threshold=float("inf"),  # "90 minutes" stays 90 minutes, as configured
+    )
+    # NOTE: %(num)d failed sign-ins are allowed per %(period)s, e.g. "15 minutes".
+    return _(
+        "Sign-in for this account is paused after too many failed attempts (at most %(num)d in "
+        "%(period)s). Wait, then try again, or use “Forgot your password?”.",
+        num=limit.amount,
+        period=period,
+    )
+
+
 # --- Sign-in: password, then the code --------------------------------------------------------
 
 
@@ -247,11 +272,7 @@ account_action_limit = limiter.limit(_action_limit, key_func=_actor_key, methods
     key_func=_account_key,
     methods=["POST"],
     deduct_when=_failed,
-    error_message=lambda: (
-        "Sign-in for this account is paused after too many failed attempts "
-        f"(limit: {current_app.config['LOGIN_LIMIT_PER_ACCOUNT']}). Wait, then try again, or use "
-        "“Forgot your password?”."
-    ),
+    error_message=_account_paused_message,
 )
 def login() -> str | Response | tuple[str, int]:
     if current_user.is_authenticated:
@@ -275,7 +296,7 @@ def login() -> str | Response | tuple[str, int]:
                 return redirect(url_for("auth.second_factor_setup"))
             return redirect(next_url or url_for("main.home"))
         db.session.commit()  # the sign_in_failed audit entry
-        flash("E-mail address or password is not right, or the account is inactive.", "danger")
+        flash(_("E-mail address or password is not right, or the account is inactive."), "danger")
         return render_template("auth/login.html", form=form), 401
     return render_template("auth/login.html", form=form)
 
@@ -313,7 +334,14 @@ def second_factor() -> str | Response | tuple[str, int]:
     user, next_url = _pending_user()
     if user is None:
         session.pop(PENDING_KEY, None)
-        flash("Sign-in takes at most 5 minutes between password and code: start again.", "info")
+        flash(
+            ngettext(
+                "Sign-in takes at most %(num)d minute between password and code: start again.",
+                "Sign-in takes at most %(num)d minutes between password and code: start again.",
+                PENDING_SECONDS // 60,
+            ),
+            "info",
+        )
         return redirect(url_for("auth.login"))
     form = CodeForm()
     if form.validate_on_submit():
@@ -322,16 +350,20 @@ def second_factor() -> str | Response | tuple[str, int]:
             _sign_in(user, second_factor_passed=True)
             if check.recovery_code_used:
                 flash(
-                    f"You used a recovery code; {check.recovery_codes_left} left. "
-                    "If your device is lost, make new codes or ask an administrator to reset "
-                    "your second factor.",
+                    ngettext(
+                        "You used a recovery code; %(num)d left. If your device is lost, make new "
+                        "codes or ask an administrator to reset your second factor.",
+                        "You used a recovery code; %(num)d left. If your device is lost, make new "
+                        "codes or ask an administrator to reset your second factor.",
+                        check.recovery_codes_left,
+                    ),
                     "warning",
                 )
             return redirect(next_url or url_for("main.home"))
         services.record_failed_sign_in(user, "second_factor")
         db.session.commit()
         form.code.errors = [
-            "That code is not right, or was already used. Wait for the next code in your app."
+            _("That code is not right, or was already used. Wait for the next code in your app.")
         ]
         return render_template("auth/second_factor.html", form=form), 401
     return render_template("auth/second_factor.html", form=form), 422 if form.errors else 200
@@ -345,7 +377,7 @@ def logout() -> Response:
     db.session.commit()
     logout_user()
     session.pop(SESSION_KEY, None)
-    flash("You are signed out.", "success")
+    flash(_("You are signed out."), "success")
     return redirect(url_for("auth.login"))
 
 
@@ -382,7 +414,7 @@ def security() -> str:
 def end_session() -> Response:
     form = EndSessionForm()
     if not form.validate_on_submit():
-        flash("Choose a session to end, from this page.", "danger")
+        flash(_("Choose a session to end, from this page."), "danger")
         return redirect(url_for("auth.security"))
     user = current_actor()
     row = user_sessions.get_own_session_or_404(user, form.session_id.data or 0)
@@ -392,9 +424,10 @@ def end_session() -> Response:
     if current is not None and row.id == current.id:
         logout_user()
         session.pop(SESSION_KEY, None)
-        flash("You are signed out.", "success")
+        flash(_("You are signed out."), "success")
         return redirect(url_for("auth.login"))
-    flash(f"The session on {row.user_agent} is ended.", "success")
+    # NOTE: %(device)s is a browser and system, e.g. "Firefox on Windows".
+    flash(_("The session on %(device)s is ended.", device=row.user_agent), "success")
     return redirect(url_for("auth.security"))
 
 
@@ -411,7 +444,14 @@ def end_other_sessions() -> Response:
     count = services.end_other_sessions(user, current)
     db.session.commit()
     _keep_signed_in(user)
-    flash(f"Signed out everywhere else ({count} other session{'s' * (count != 1)}).", "success")
+    flash(
+        ngettext(
+            "Signed out everywhere else (%(num)d other session).",
+            "Signed out everywhere else (%(num)d other sessions).",
+            count,
+        ),
+        "success",
+    )
     return redirect(url_for("auth.security"))
 
 
@@ -435,9 +475,31 @@ def change_password() -> str | Response | tuple[str, int]:
             attach_errors(form, exc)
             return render_template("auth/password.html", form=form), 422
         _keep_signed_in(user)
-        flash("Password changed. Your other sessions are signed out.", "success")
+        flash(_("Password changed. Your other sessions are signed out."), "success")
         return redirect(url_for("auth.security"))
     return render_template("auth/password.html", form=form), 422 if form.errors else 200
+
+
+@bp.post("/account/language")
+@login_required
+@account_action_limit
+def set_language() -> Response:
+    """The language preference on the account page; the empty choice follows the browser."""
+    form = LanguageForm()
+    if not form.validate_on_submit():
+        flash(_("Choose a language from the list."), "danger")
+        return redirect(url_for("account.index"))
+    language = form.language.data or None
+    services.set_language(current_actor(), language)
+    db.session.commit()
+    # This browser's switcher choice follows, so that "Follow my browser" really does.
+    if language is None:
+        session.pop(LANGUAGE_KEY, None)
+    else:
+        session[LANGUAGE_KEY] = language
+    refresh()  # the confirmation is already in the new language
+    flash(_("Saved."), "success")
+    return redirect(url_for("account.index") + "#language-preference")
 
 
 # --- Second factor: enrolment, QR code, recovery codes ---------------------------------------
@@ -469,7 +531,7 @@ def second_factor_qr() -> Response:
     row = current_session()
     cred = mfa.pending_enrolment(user, row) if row is not None else None
     if cred is None:
-        return Response("No set-up in progress.", status=404, mimetype="text/plain")
+        return Response(_("No set-up in progress."), status=404, mimetype="text/plain")
     uri = mfa.provisioning_uri(cred, user, current_app.config["TOTP_ISSUER"])
     response = Response(mfa.qr_svg(uri), mimetype="image/svg+xml")
     response.headers["Cache-Control"] = "no-store"
@@ -487,7 +549,7 @@ def second_factor_confirm() -> str | Response | tuple[str, int]:
     form = EnrolForm()
     cred = mfa.pending_enrolment(user, row)
     if cred is None:
-        flash("Start the set-up again from this page.", "info")
+        flash(_("Start the set-up again from this page."), "info")
         return redirect(url_for("auth.second_factor_setup"))
     if form.validate_on_submit():
         try:
@@ -527,7 +589,7 @@ def regenerate_recovery_codes() -> str | Response:
         else:
             return render_template("auth/recovery_codes.html", codes=codes, regenerated=True)
     else:
-        flash("Enter the 6 digits your app shows now.", "danger")
+        flash(_("Enter the 6 digits your app shows now."), "danger")
     return redirect(url_for("auth.security"))
 
 
@@ -593,7 +655,9 @@ def reset_password() -> str | Response | tuple[str, int]:
         if current_user.is_authenticated:
             logout_user()
             session.pop(SESSION_KEY, None)
-        flash("Your password is changed and every session signed out. Sign in with it.", "success")
+        flash(
+            _("Your password is changed and every session signed out. Sign in with it."), "success"
+        )
         return redirect(url_for("auth.login"))
     return render_template("auth/reset_password.html", form=form), 422 if form.errors else 200
 
@@ -630,6 +694,7 @@ def create_invitation() -> Response | tuple[str, int]:
         role=Role(form.role.data),
         authority_id=form.authority_id.data,
         organisation_id=form.organisation_id.data,
+        language=form.language.data or None,
     )
     try:
         invitation = services.invite(
@@ -643,7 +708,7 @@ def create_invitation() -> Response | tuple[str, int]:
         db.session.rollback()
         attach_errors(form, exc)
         return _invitations_page(form, 422)
-    flash(f"Invitation sent to {invitation.email}.", "success")
+    flash(_("Invitation sent to %(email)s.", email=invitation.email), "success")
     return redirect(url_for("auth.invitations"))
 
 
@@ -658,7 +723,7 @@ def revoke_invitation() -> Response:
         else None
     )
     if invitation is None:
-        flash("Choose an invitation to withdraw, from this page.", "danger")
+        flash(_("Choose an invitation to withdraw, from this page."), "danger")
         return redirect(url_for("auth.invitations"))
     try:
         services.revoke_invitation(current_actor(), invitation)
@@ -667,7 +732,13 @@ def revoke_invitation() -> Response:
         db.session.rollback()
         flash(exc.message, "warning")
     else:
-        flash(f"Invitation to {invitation.email} withdrawn: its link no longer works.", "success")
+        flash(
+            _(
+                "Invitation to %(email)s withdrawn: its link no longer works.",
+                email=invitation.email,
+            ),
+            "success",
+        )
     return redirect(url_for("auth.invitations"))
 
 
@@ -677,6 +748,11 @@ def accept_invitation() -> str | Response | tuple[str, int]:
     form = AcceptInvitationForm()
     if request.method == "GET":
         form.token.data = request.args.get("token", "")
+        # The language the invitation was written in: this page, and the account, use it (the
+        # switcher can change it before the account exists).
+        if request.args.get("lang") in LANGUAGES:
+            session[LANGUAGE_KEY] = request.args["lang"]
+            refresh()
     token = form.token.data or ""
     try:
         invitation = services.check_invitation(token)
@@ -684,7 +760,9 @@ def accept_invitation() -> str | Response | tuple[str, int]:
         return _link_problem(exc, invitation=True)
     if form.validate_on_submit():
         try:
-            user = services.accept_invitation(token, form.password.data or "")
+            user = services.accept_invitation(
+                token, form.password.data or "", language=session.get(LANGUAGE_KEY)
+            )
             db.session.flush()
         except services.TokenProblem as exc:
             db.session.rollback()
@@ -696,7 +774,7 @@ def accept_invitation() -> str | Response | tuple[str, int]:
                 "auth/accept_invitation.html", form=form, invitation=invitation
             ), 422
         _sign_in(user, second_factor_passed=False)  # commits
-        flash(f"Welcome, {user.name}: your account is ready.", "success")
+        flash(_("Welcome, %(name)s: your account is ready.", name=user.name), "success")
         if mfa.required_for(user):
             return redirect(url_for("auth.second_factor_setup"))
         return redirect(url_for("main.home"))
@@ -731,6 +809,7 @@ def _user_data(form: UserForm) -> services.UserData:
         authority_id=form.authority_id.data,
         organisation_id=form.organisation_id.data,
         is_active=bool(form.is_active.data),
+        language=form.language.data or None,
     )
 
 
@@ -747,7 +826,7 @@ def new_user() -> str | Response | tuple[str, int]:
             db.session.rollback()
             attach_errors(form, exc)
             return render_template("auth/user_form.html", form=form, user=None), 422
-        flash(f"Account created for {user.name}.", "success")
+        flash(_("Account created for %(name)s.", name=user.name), "success")
         return redirect(url_for("auth.users"))
     return render_template("auth/user_form.html", form=form, user=None), 422 if form.errors else 200
 
@@ -779,7 +858,7 @@ def edit_user(user_id: int) -> str | Response | tuple[str, int]:
             db.session.rollback()
             attach_errors(form, exc)
             return _user_form_page(form, user, 422)
-        flash(f"Account of {user.name} saved.", "success")
+        flash(_("Account of %(name)s saved.", name=user.name), "success")
         return redirect(url_for("auth.users"))
     return _user_form_page(form, user, 422 if form.errors else 200)
 
@@ -799,8 +878,11 @@ def reset_second_factor(user_id: int) -> Response:
         flash(exc.message, "warning")
     else:
         flash(
-            f"Second factor of {user.name} removed and their sessions ended. They set up a new "
-            "one at their next sign-in (if their role needs one).",
+            _(
+                "Second factor of %(name)s removed and their sessions ended. They set up a new "
+                "one at their next sign-in (if their role needs one).",
+                name=user.name,
+            ),
             "success",
         )
     return redirect(url_for("auth.edit_user", user_id=user.id))
@@ -822,6 +904,6 @@ def admin_security() -> str | Response | tuple[str, int]:
         changed = mfa.set_role_requirement(actor, Role.CITY_OFFICIAL, bool(form.city_official.data))
         changed |= mfa.set_role_requirement(actor, Role.EXPERT, bool(form.expert.data))
         db.session.commit()
-        flash("Saved." if changed else "Nothing changed.", "success")
+        flash(_("Saved.") if changed else _("Nothing changed."), "success")
         return redirect(url_for("auth.admin_security"))
     return render_template("auth/admin_security.html", form=form), 422 if form.errors else 200

@@ -62,6 +62,7 @@ SIGNED_IN = {
     "/",
     "/logout",
     "/account",
+    "/account/language",
     "/account/tokens",
     "/account/tokens/revoke",
     "/account/2fa",
