@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import IntegerField
 from wtforms.validators import DataRequired, Length, NumberRange
@@ -12,12 +13,12 @@ from assist.forms import CleanStringField
 
 class TokenForm(FlaskForm):
     name = CleanStringField(
-        "Token name",
+        _l("Token name"),
         validators=[
-            DataRequired("Give the token a name, e.g. the script or tool that will use it."),
-            Length(max=NAME_MAX_LENGTH, message="Keep the name under %(max)d characters."),
+            DataRequired(_l("Give the token a name, e.g. the script or tool that will use it.")),
+            Length(max=NAME_MAX_LENGTH, message=_l("Keep the name under %(max)d characters.")),
         ],
-        description="So you can tell your tokens apart later, e.g. “Monthly report script”.",
+        description=_l("So you can tell your tokens apart later, e.g. “Monthly report script”."),
     )
 
 
@@ -25,5 +26,5 @@ class RevokeForm(FlaskForm):
     """Which token to revoke (a hidden field of each row's button), and the CSRF token."""
 
     token_id = IntegerField(
-        "Token", validators=[DataRequired("Choose a token."), NumberRange(min=1)]
+        _l("Token"), validators=[DataRequired(_l("Choose a token.")), NumberRange(min=1)]
     )

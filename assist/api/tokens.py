@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from assist import audit
 from assist.api import policy
@@ -45,12 +46,16 @@ class NewToken:
 
 def create_token(actor: User, name: str) -> NewToken:
     if not policy.can_use_api(actor):
-        raise NotAllowed("Only active accounts can create API tokens.")
+        raise NotAllowed(_("Only active accounts can create API tokens."))
     name = clean_text(name or "")
     if not name:
-        raise ValidationFailed({"name": ["Give the token a name, e.g. the script that uses it."]})
+        raise ValidationFailed(
+            {"name": [_("Give the token a name, e.g. the script that uses it.")]}
+        )
     if len(name) > NAME_MAX_LENGTH:
-        raise ValidationFailed({"name": [f"Keep the name under {NAME_MAX_LENGTH} characters."]})
+        raise ValidationFailed(
+            {"name": [_("Keep the name under %(max)d characters.", max=NAME_MAX_LENGTH)]}
+        )
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
         user=actor,
@@ -67,9 +72,9 @@ def create_token(actor: User, name: str) -> NewToken:
 
 def revoke_token(token: ApiToken, actor: User) -> ApiToken:
     if not policy.can_manage_token(actor, token):
-        raise NotAllowed("You can only revoke your own tokens.")
+        raise NotAllowed(_("You can only revoke your own tokens."))
     if token.revoked_at is not None:
-        raise Conflict("This token was already revoked.")
+        raise Conflict(_("This token was already revoked."))
     token.revoked_at = utcnow()
     db.session.flush()
     audit.record(actor, "revoke", token, comment=f"{token.name} ({token.prefix}…)")
