@@ -37,10 +37,13 @@ assist/translations/%/LC_MESSAGES/messages.mo: assist/translations/%/LC_MESSAGES
 	$(BIN)/pybabel compile --statistics -i $< -o $@ -l $*
 
 # After changing marked strings: re-extract them and bring every catalogue up to date.
-BABEL_KEYWORDS := -k _l -k lazy_gettext -k lazy_ngettext:1,2 -k lazy_pgettext:1c,2
+# (Babel skips directories starting with "_" by default: templates/_macros must be scanned.)
+BABEL_EXTRACT := -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 -k lazy_pgettext:1c,2 \
+	--add-comments=NOTE: --ignore-dirs='.* node_modules instance'
+
 messages: $(VENV)/.runtime-installed
 	mkdir -p assist/translations
-	$(BIN)/python -m babel.messages.frontend extract -F babel.cfg $(BABEL_KEYWORDS) --add-comments=NOTE: --no-location --sort-output \
+	$(BIN)/python -m babel.messages.frontend extract $(BABEL_EXTRACT) --no-location --sort-output \
 		--project "PREPARE Assist" --copyright-holder Efus -o assist/translations/messages.pot .
 	for l in $(LOCALES); do \
 		if [ -f assist/translations/$$l/LC_MESSAGES/messages.po ]; then \

@@ -137,12 +137,14 @@ def sign_in(
 
 def translator(base_url: str, locale: str) -> Callable[..., str]:
     """The live app's own translation of a message, as its pages show it in ``locale``."""
-    from flask_babel import force_locale, gettext
+    from flask_babel import force_locale, gettext, pgettext
 
     app = LIVE_APPS[base_url]
 
-    def t(message: str, **values: object) -> str:
+    def t(message: str, context: str | None = None, **values: object) -> str:
         with app.test_request_context(), force_locale(locale):
+            if context:
+                return pgettext(context, message, **values)
             return gettext(message, **values)
 
     return t

@@ -47,13 +47,13 @@ def test_a_french_speaking_official_works_in_french(browser: Browser, live_serve
     page.get_by_label(fr("Training"), exact=True).check()
     page.get_by_role("button", name=fr("Save draft")).click()
 
-    expect(page.locator("#request-status")).to_have_text(fr("Draft"))
+    expect(page.locator("#request-status")).to_have_text(fr("Draft", "request status"))
     today = format_date(datetime.now(UTC).date(), "medium", locale="fr")
     expect(page.locator("main")).to_contain_text(today)  # dates in the reader's format
     checked["detail"] = serious_violations(page)
 
     page.get_by_role("button", name=fr("Submit to Efus")).click()
-    expect(page.locator("#request-status")).to_have_text(fr("Submitted"))
+    expect(page.locator("#request-status")).to_have_text(fr("Submitted", "request status"))
     assert checked == {name: [] for name in checked}, checked
 
 
@@ -95,10 +95,10 @@ def test_a_malaga_official_switches_to_spanish_and_confirms_the_language(
 
     page.get_by_label(es("Language of the text")).select_option("es")
     page.get_by_role("button", name=es("Save draft")).click()
-    expect(page.locator("#request-status")).to_have_text(es("Draft"))
+    expect(page.locator("#request-status")).to_have_text(es("Draft", "request status"))
     expect(page.locator("main")).to_contain_text(es("Spanish"))
 
     page.get_by_role("button", name=es("Submit to Efus")).click()
-    expect(page.locator("#request-status")).to_have_text(es("Submitted"))
-    expect(page.get_by_text(re.compile(re.escape(es("Submitted"))))).not_to_have_count(0)
+    expect(page.locator("#request-status")).to_have_text(es("Submitted", "request status"))
+    expect(page.get_by_text(re.compile(re.escape(es("Submitted", "request status"))))).not_to_have_count(0)
     assert serious_violations(page) == []

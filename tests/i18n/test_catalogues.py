@@ -24,19 +24,19 @@ LOCALES = [code for code in LANGUAGES if code != DEFAULT_LANGUAGE]
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]|%[sd]")
 
 
-def _makefile_keywords() -> list[str]:
-    """The extraction keywords, from the Makefile (one list for `make messages` and this test)."""
+def _makefile_extract_options() -> list[str]:
+    """The extraction options, from the Makefile (one list for `make messages` and this test)."""
     text = (ROOT / "Makefile").read_text(encoding="utf-8")
-    line = re.search(r"^BABEL_KEYWORDS := (.*)$", text, re.M)
-    assert line, "Makefile: BABEL_KEYWORDS is missing"
-    return shlex.split(line.group(1))
+    line = re.search(r"^BABEL_EXTRACT := ((?:.*\\\n)*.*)$", text, re.M)
+    assert line, "Makefile: BABEL_EXTRACT is missing"
+    return shlex.split(line.group(1).replace("\\\n", " "))
 
 
 @pytest.fixture(scope="module")
 def extracted(tmp_path_factory: pytest.TempPathFactory) -> Catalog:
     pot = tmp_path_factory.mktemp("i18n") / "messages.pot"
-    command = [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg"]
-    command += [*_makefile_keywords(), "--no-location", "-o", str(pot), "."]
+    command = [sys.executable, "-m", "babel.messages.frontend", "extract"]
+    command += [*_makefile_extract_options(), "--no-location", "-o", str(pot), "."]
     subprocess.run(command, cwd=ROOT, check=True, capture_output=True)  # noqa: S603
     with pot.open("rb") as handle:
         catalog = read_po(handle)
@@ -74,7 +74,7 @@ def test_the_catalogue_translates_every_marked_string(locale: str, extracted: Ca
     for message in extracted:
         if not message.id:
             continue
-        translated = catalogue.get(message.id)
+        translated = catalogue.get(message.id, context=message.context)
         if translated is None or translated.fuzzy or not all(_forms(translated)):
             missing.append(message.id if isinstance(message.id, str) else message.id[0])
     assert not missing, f"{locale}: {len(missing)} strings untranslated or fuzzy, e.g. " + (
@@ -106,5 +106,6 @@ def test_the_catalogue_is_compiled_and_current(locale: str) -> None:
 def test_the_extraction_sees_templates_python_and_the_taxonomy(extracted: Catalog) -> None:
     ids = {m.id for m in extracted}
     assert "Sign out" in ids  # templates/base.html
+    assert "Please fix the following:" in ids  # templates/_macros/forms.html
     assert "Please sign in to see this page." in ids  # assist/__init__.py, lazy
     assert "Risk assessment" in ids  # assist/directory/taxonomy.json
