@@ -3,11 +3,19 @@
 from matching.assign import Allocation, Assignment, BindingConstraint, assign
 from matching.matcher import LearnResult, Matcher
 from matching.persistence import fingerprint, load_matcher, load_or_fit, save_matcher
-from matching.profiles import Decision, ExpertProfile, Match, RequestProfile
+from matching.profiles import (
+    REASON_CODES,
+    Decision,
+    ExpertProfile,
+    Match,
+    Reason,
+    RequestProfile,
+)
 from matching.signals import DEFAULT_WEIGHTS, SIGNALS
 
 __all__ = [
     "DEFAULT_WEIGHTS",
+    "REASON_CODES",
     "SIGNALS",
     "Allocation",
     "Assignment",
@@ -17,6 +25,7 @@ __all__ = [
     "LearnResult",
     "Match",
     "Matcher",
+    "Reason",
     "RequestProfile",
     "assign",
     "fingerprint",

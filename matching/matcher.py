@@ -12,7 +12,14 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import check_is_fitted
 
 from matching.concepts import CONCEPT_PREFIX, default_lexicon
-from matching.profiles import Decision, ExpertProfile, FrozenMap, Match, RequestProfile
+from matching.profiles import (
+    Decision,
+    ExpertProfile,
+    FrozenMap,
+    Match,
+    Reason,
+    RequestProfile,
+)
 from matching.signals import DEFAULT_WEIGHTS, SIGNALS, TAG_FIELDS, SignalTable
 from matching.text import BASELINES, CSLS_K, TextIndex
 
@@ -477,44 +484,58 @@ class Matcher(BaseEstimator):
         score = float(sum(contributions.values()))
         signals = {s: float(values[i]) for i, s in enumerate(SIGNALS)}
 
-        head: list[str] = []
+        head: list[Reason] = []
         veto = request.excluded.get(expert.id)
         if veto is not None:
-            head.append(f"excluded: {veto}")
+            head.append(Reason("excluded", {"reason": veto}))
         if common == 0:
             head.append(
-                "no common working language (expert: {}; request: {})".format(
-                    ", ".join(sorted(expert.languages)), ", ".join(sorted(request.languages))
+                Reason(
+                    "no_common_language",
+                    {
+                        "expert_languages": tuple(sorted(expert.languages)),
+                        "request_languages": tuple(sorted(request.languages)),
+                    },
+                    -LANGUAGE_PENALTY,
                 )
             )
         if at_cap:
             head.append(
-                f"at capacity ({expert.active_engagements} of {expert.capacity} engagements)"
+                Reason(
+                    "at_capacity",
+                    {"active": expert.active_engagements, "capacity": expert.capacity},
+                    -CAPACITY_PENALTY,
+                )
             )
 
-        ranked: list[tuple[float, str]] = []
+        ranked: list[Reason] = []
         for s in SIGNALS:
             c = contributions[s]
-            text = self._reason(s, signals[s], request, expert, j, ctx)
-            if text and c > 0:
-                ranked.append((c, f"{text} (+{c:.3f})"))
-        ranked.sort(key=lambda t: -t[0])
-        tail: list[str] = []
+            if c > 0:
+                reason = self._reason(s, signals[s], request, expert, j, ctx, c)
+                if reason is not None:
+                    ranked.append(reason)
+        ranked.sort(key=lambda r: -(r.contribution or 0.0))
+        tail: list[Reason] = []
         if base > 0:
-            which = "mean" if self.text_baseline == "mean" else f"top-{CSLS_K} mean"
             tail.append(
-                f"less this request's {which} text similarity to the directory, "
-                f"{baseline:.2f} (-{base:.3f})"
+                Reason(
+                    "text_baseline",
+                    {"baseline": float(baseline), "kind": self.text_baseline, "k": CSLS_K},
+                    -base,
+                )
             )
+        explanations = tuple(head + ranked + tail)
         return Match(
             expert_id=expert.id,
             score=score,
-            reasons=tuple(head + [r for _, r in ranked] + tail),
+            reasons=tuple(self._describe(r) for r in explanations),
             contributions=FrozenMap(contributions),
             signals=FrozenMap(signals),
             has_common_language=None if common == -1 else bool(common),
             at_capacity=at_cap,
             excluded_reason=veto,
+            explanations=explanations,
         )
 
     def _reason(
@@ -525,47 +546,85 @@ class Matcher(BaseEstimator):
         expert: ExpertProfile,
         j: int,
         ctx: tuple[Any, dict[str, str]] | None,
-    ) -> str | None:
+        contribution: float,
+    ) -> Reason | None:
+        """The reason behind one signal's contribution, or None when it has nothing to say."""
         if signal == "text":
             if value <= 0 or ctx is None or self.text_ is None:
                 return None
             words = self.text_.shared_terms(ctx[0], j, ctx[1], n=self.n_terms)
             concepts = self.text_.shared_terms(ctx[0], j, n=2, concepts=True)
-            tail = f"; top shared terms: {', '.join(words)}" if words else ""
-            if concepts:
-                names = [self._concept_label(c[len(CONCEPT_PREFIX) :]) for c in concepts]
-                tail += f"; shared concept: {', '.join(names)}"
-            return f"text similarity {value:.2f}{tail}"
+            found = tuple(c[len(CONCEPT_PREFIX) :] for c in concepts)
+            values = {"similarity": value, "terms": tuple(words), "concepts": found}
+            return Reason("text", values, contribution)
         if signal in TAG_FIELDS:
             shared = sorted(set(getattr(request, signal)) & set(getattr(expert, signal)))
             if not shared:
                 return None
-            return f"{_TAG_REASON[signal]}: {', '.join(self._label(c) for c in shared)}"
+            return Reason(signal, {"codes": tuple(shared)}, contribution)
         if signal == "language":
             shared = sorted(request.languages & expert.languages)  # type: ignore[operator]
             if shared:
-                return "works in " + ", ".join(self._language(c) for c in shared)
+                return Reason("language", {"codes": tuple(shared)}, contribution)
             if request.languages and not expert.languages:
-                return "working languages not given by the expert"
+                return Reason("languages_not_given", {}, contribution)
             return None
         if signal == "country":
-            return (
-                f"has worked in {self._country(request.country)}"
-                if request.country and value > 0
-                else None
-            )
+            if not request.country or value <= 0:
+                return None
+            return Reason("country", {"code": request.country}, contribution)
         if signal == "availability":
             if expert.capacity is None:
                 return None
-            free = expert.remaining_capacity
-            return f"{free} of {expert.capacity} engagement slots free"
+            values = {"free": expert.remaining_capacity, "capacity": expert.capacity}
+            return Reason("availability", values, contribution)
         if signal == "feedback":
             if not expert.feedback:
                 return None
             mean = sum(expert.feedback) / len(expert.feedback)
-            n = len(expert.feedback)
-            return f"feedback {mean:.1f}/5 from {n} engagement{'s' if n != 1 else ''}"
+            return Reason("feedback", {"mean": mean, "n": len(expert.feedback)}, contribution)
         return None
+
+    def _describe(self, reason: Reason) -> str:
+        """The English text of a reason (``Match.reasons``), from the reason's own data."""
+        code, v = reason.code, reason.values
+        if code == "excluded":
+            return f"excluded: {v['reason']}"
+        if code == "no_common_language":
+            return "no common working language (expert: {}; request: {})".format(
+                ", ".join(v["expert_languages"]), ", ".join(v["request_languages"])
+            )
+        if code == "at_capacity":
+            return f"at capacity ({v['active']} of {v['capacity']} engagements)"
+        if code == "text_baseline":
+            which = "mean" if v["kind"] == "mean" else f"top-{v['k']} mean"
+            return (
+                f"less this request's {which} text similarity to the directory, "
+                f"{v['baseline']:.2f} (-{-(reason.contribution or 0.0):.3f})"
+            )
+        if code == "text":
+            text = f"text similarity {v['similarity']:.2f}"
+            if v["terms"]:
+                text += f"; top shared terms: {', '.join(v['terms'])}"
+            if v["concepts"]:
+                names = ", ".join(self._concept_label(c) for c in v["concepts"])
+                text += f"; shared concept: {names}"
+        elif code in TAG_FIELDS:
+            text = f"{_TAG_REASON[code]}: {', '.join(self._label(c) for c in v['codes'])}"
+        elif code == "language":
+            text = "works in " + ", ".join(self._language(c) for c in v["codes"])
+        elif code == "languages_not_given":
+            text = "working languages not given by the expert"
+        elif code == "country":
+            text = f"has worked in {self._country(v['code'])}"
+        elif code == "availability":
+            text = f"{v['free']} of {v['capacity']} engagement slots free"
+        elif code == "feedback":
+            n = v["n"]
+            text = f"feedback {v['mean']:.1f}/5 from {n} engagement{'s' if n != 1 else ''}"
+        else:  # pragma: no cover - REASON_CODES and this method change together
+            raise ValueError(f"no English text for reason code {code!r}")
+        return f"{text} (+{reason.contribution or 0.0:.3f})"
 
     # ------------------------------------------------------------- learning
     def learn(self, decisions: Sequence[Decision]) -> LearnResult:

@@ -9,10 +9,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
+    "REASON_CODES",
     "Decision",
     "ExpertProfile",
     "FrozenMap",
     "Match",
+    "Reason",
     "RequestProfile",
 ]
 
@@ -293,6 +295,78 @@ class RequestProfile:
             )
 
 
+#: Every ``Reason.code`` the matcher produces, each with the keys of its ``values``.
+#: Values are codes and numbers, never prose, except the veto's reason (given by the caller)
+#: and the shared ``terms`` (the request's own words).
+REASON_CODES: Mapping[str, tuple[str, ...]] = FrozenMap(
+    {
+        # The request vetoes the expert; ``reason`` is RequestProfile.excluded's text.
+        "excluded": ("reason",),
+        # Both gave languages and share none (sorted ISO 639-1 codes).
+        "no_common_language": ("expert_languages", "request_languages"),
+        # Declared capacity fully booked.
+        "at_capacity": ("active", "capacity"),
+        # Text similarity (raw cosine), the request's own words that weigh most in it, and
+        # the lexicon concepts both texts name (codes without the ``CONCEPT:`` prefix).
+        "text": ("similarity", "terms", "concepts"),
+        # Shared taxonomy codes of one field, sorted.
+        "themes": ("codes",),
+        "target_groups": ("codes",),
+        "formats": ("codes",),
+        # Shared working languages (sorted ISO 639-1 codes).
+        "language": ("codes",),
+        # The request gave languages, the expert none.
+        "languages_not_given": (),
+        # The expert has worked in the request's country (ISO 3166 alpha-2).
+        "country": ("code",),
+        # Free engagement slots out of the declared capacity.
+        "availability": ("free", "capacity"),
+        # Mean rating (1-5) over ``n`` past engagements.
+        "feedback": ("mean", "n"),
+        # The request's text baseline subtracted from the score: ``kind`` is "mean" or
+        # "csls" (mean over the ``k`` most similar experts), ``baseline`` the raw similarity.
+        "text_baseline": ("baseline", "kind", "k"),
+    }
+)
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One reason of a :class:`Match`, as data: what a translated interface renders.
+
+    Parameters
+    ----------
+    code : str
+        What kind of reason this is; one of :data:`REASON_CODES`.
+    values : mapping of str to object, default={}
+        Its data: codes (tuples of taxonomy, language or country codes), counts and
+        raw numbers, with the keys listed in :data:`REASON_CODES` for ``code``.
+    contribution : float or None, default=None
+        The reason's share of the score, as in ``Match.contributions``: positive for
+        the signals (quoted as "(+0.108)"), negative for the text baseline (quoted)
+        and the two penalties (not quoted); ``None`` for the veto, which changes no
+        score.
+    """
+
+    code: str
+    values: Mapping[str, Any] = field(default_factory=FrozenMap)
+    contribution: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.code not in REASON_CODES:
+            raise ValueError(
+                f"unknown reason code {self.code!r}; known codes are {sorted(REASON_CODES)}"
+            )
+        if not isinstance(self.values, Mapping):
+            raise ValueError(f"reason {self.code!r}: values must be a mapping")
+        missing = sorted(set(REASON_CODES[self.code]) - set(self.values))
+        if missing:
+            raise ValueError(f"reason {self.code!r}: values lack {missing}")
+        object.__setattr__(self, "values", FrozenMap(self.values))
+        if self.contribution is not None:
+            object.__setattr__(self, "contribution", float(self.contribution))
+
+
 @dataclass(frozen=True)
 class Match:
     """One ranked expert for one request.
@@ -306,7 +380,9 @@ class Match:
         working language carry a penalty that puts them below every expert
         that shares one.
     reasons : tuple of str
-        Human-readable reasons, built from ``contributions`` and ``signals``.
+        Human-readable reasons in English, built from ``contributions`` and
+        ``signals``: the head (veto, no common language, at capacity), then the
+        signals that add to the score, largest first, then the text baseline.
     contributions : mapping of str to float
         Weighted contribution of each signal; they sum to ``score``.
     signals : mapping of str to float
@@ -317,6 +393,12 @@ class Match:
         The expert's declared capacity is fully booked.
     excluded_reason : str or None
         The veto's reason, if the request excludes this expert.
+    explanations : tuple of Reason
+        The same reasons as data, one per item of ``reasons`` and in the same
+        order (``reasons[i]`` is the English text of ``explanations[i]``, both
+        built from one record). A translated interface renders these: each has a
+        ``code`` (see :data:`REASON_CODES`), ``values`` made of codes and numbers,
+        and the ``contribution`` it quotes.
     """
 
     expert_id: str
@@ -327,6 +409,16 @@ class Match:
     has_common_language: bool | None
     at_capacity: bool
     excluded_reason: str | None = None
+    explanations: tuple[Reason, ...] = ()
+
+    def __post_init__(self) -> None:
+        explanations = tuple(self.explanations)
+        if explanations and len(explanations) != len(self.reasons):
+            raise ValueError(
+                f"match {self.expert_id!r}: {len(explanations)} explanations for "
+                f"{len(self.reasons)} reasons; give one per reason, in the same order"
+            )
+        object.__setattr__(self, "explanations", explanations)
 
     @property
     def excluded(self) -> bool:

@@ -18,6 +18,7 @@ from assist.engagements.allocation import suggest_allocation
 from assist.engagements.forms import ConflictForm, ProposeForm
 from assist.engagements.models import ConflictOfInterest
 from assist.engagements.ranking import rank_experts
+from assist.engagements.reasons import render_matches
 from assist.errors import DomainError, ValidationFailed
 from assist.extensions import db
 from assist.forms import attach_errors
@@ -102,10 +103,13 @@ def ranking(request_id: int) -> str | Response | tuple[str, int]:
             r for r in ranked if r.match.excluded_reason
         ]
     top_id = next((r.organisation_id for r in everyone if not r.match.excluded_reason), None)
+    # Each match's reasons in the reader's language (one query for the terms they name).
+    rendered = render_matches([r.match for r in ranked])
     return render_template(
         "engagements/ranking.html",
         req=req,
         ranked=ranked,
+        reasons={r.organisation_id: text for r, text in zip(ranked, rendered, strict=True)},
         filters=FILTERS,
         active=active,
         form=form,
