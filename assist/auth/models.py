@@ -118,6 +118,13 @@ class UserSession(db.Model):
 
     user: Mapped[User] = relationship()
 
+    @property
+    def device(self) -> str:
+        """The browser and system in the reader's language."""
+        from assist.auth.sessions import device_label
+
+        return device_label(self.user_agent)
+
 
 class TotpCredential(db.Model):
     """A user's authenticator-app secret; unconfirmed while ``confirmed_at`` is None.

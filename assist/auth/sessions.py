@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from werkzeug.exceptions import NotFound
 
 from assist.auth.models import User, UserSession
@@ -51,7 +52,21 @@ def describe_user_agent(header: str | None) -> str:
     system = next((name for name, pattern in _SYSTEMS if pattern.search(header)), "")
     if browser and system:
         return f"{browser} on {system}"
-    return browser or system or "Unknown browser"
+    return browser or system or UNKNOWN_BROWSER
+
+
+UNKNOWN_BROWSER = "Unknown browser"
+
+
+def device_label(summary: str) -> str:
+    """A stored summary ("Firefox on Windows", kept in English) in the reader's language."""
+    if summary == UNKNOWN_BROWSER:
+        return _("Unknown browser")
+    browser, on, system = summary.partition(" on ")
+    if on:
+        # NOTE: a browser and an operating system, e.g. "Firefox on Windows".
+        return _("%(browser)s on %(system)s", browser=browser, system=system)
+    return summary
 
 
 def ip_prefix(address: str | None) -> str:

@@ -108,36 +108,6 @@ def _forget(store: SessionMixin) -> None:
         store.pop(key, None)
 
 
-def load_user(session_token: str) -> User | None:
-    """Flask-Login's user loader: the user, only while this browser's session row is usable."""
-    user = db.session.scalar(sa.select(User).where(User.session_token == session_token))
-    if user is None or not user.is_active:
-        _forget(session)
-        return None
-    raw = session.get(SESSION_KEY)
-    if not raw:
-        # A cookie with the user's current token but no session row: the server minted it
-        # without one (a test sign-in, or login_user called elsewhere). It gets its own row now,
-        # password level only, so timeouts and ending apply to it like to any other.
-        row, token = user_sessions.start_session(
-            user, user_agent=request.user_agent.string, address=request.remote_addr
-        )
-        session[SESSION_KEY] = token
-        g.user_session, g.user_session_dirty = row, True
-        return user
-    row = user_sessions.find_session(user, str(raw))
-    reason = user_sessions.expiry_reason(row, timeouts()) if row is not None else "unknown"
-    if reason:
-        if row is not None and row.ended_at is None:
-            user_sessions.end_session(row, reason)
-            g.user_session_dirty = True
-        g.session_end_reason = reason
-        _forget(session)
-        return None
-    g.user_session = row
-    return user
-
-
 _END_MESSAGES = {
     "idle": lambda: ngettext(
         "You were signed out after %(num)d minute without activity. Sign in again.",
@@ -427,7 +397,7 @@ def end_session() -> Response:
         flash(_("You are signed out."), "success")
         return redirect(url_for("auth.login"))
     # NOTE: %(device)s is a browser and system, e.g. "Firefox on Windows".
-    flash(_("The session on %(device)s is ended.", device=row.user_agent), "success")
+    flash(_("The session on %(device)s is ended.", device=row.device), "success")
     return redirect(url_for("auth.security"))
 
 

@@ -151,3 +151,17 @@ def test_a_texts_language_is_detected(text: str, expected: str) -> None:
 
 def test_too_little_text_is_not_guessed() -> None:
     assert detect_language("Training", "") is None
+
+
+def test_session_devices_are_named_in_the_readers_language(app: Flask) -> None:
+    from assist.auth.sessions import describe_user_agent, device_label
+
+    stored = describe_user_agent("Mozilla/5.0 (Windows NT 10.0) Gecko/20100101 Firefox/133.0")
+    assert stored == "Firefox on Windows"  # kept in English in the database
+    with app.test_request_context():
+        assert device_label(stored) == "Firefox on Windows"
+        with force_locale("fr"):
+            french = device_label(stored)
+            unknown = device_label(describe_user_agent(""))
+    assert french != stored and "Firefox" in french and "Windows" in french
+    assert unknown == translation("fr", "Unknown browser")
