@@ -16,6 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -270,15 +271,23 @@ def vetoes_for(req: AssistanceRequest) -> dict[str, str]:
     proposed, engaged or declined on it."""
     from assist.engagements.queries import conflicts_for_authority, request_engagements
 
+    # Worked out for each page, so they are written in the reader's language.
     vetoes = {
-        str(org_id): f"conflict of interest with {req.authority.name}: {reason}"
+        str(org_id): _(
+            "conflict of interest with %(authority)s: %(reason)s",
+            authority=req.authority.name,
+            reason=reason,
+        )
         for org_id, reason in conflicts_for_authority(req.authority_id).items()
     }
     for engagement in request_engagements(req.id):
         if engagement.status in OPEN_ENGAGEMENT_STATES:
-            vetoes[str(engagement.organisation_id)] = f"already {engagement.status.label.lower()}"
+            vetoes[str(engagement.organisation_id)] = _(
+                "already engaged or proposed on this request (%(status)s)",
+                status=engagement.status.label,
+            )
         elif engagement.status == EngagementStatus.DECLINED:
-            vetoes.setdefault(str(engagement.organisation_id), "declined this request")
+            vetoes.setdefault(str(engagement.organisation_id), _("declined this request"))
     return vetoes
 
 
