@@ -77,6 +77,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please sign in to see this page.")
     login_manager.login_message_category = "info"
+    login_manager.localize_callback = str  # flashed in the visitor's language, as plain text
     login_manager.session_protection = "basic"
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
