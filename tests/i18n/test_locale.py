@@ -13,6 +13,7 @@ from babel.messages.pofile import read_po
 from flask import Flask, render_template_string
 from flask.testing import FlaskClient
 from flask_babel import force_locale
+from markupsafe import escape
 
 from assist.auth.models import User
 from assist.extensions import db
@@ -165,3 +166,20 @@ def test_session_devices_are_named_in_the_readers_language(app: Flask) -> None:
             unknown = device_label(describe_user_agent(""))
     assert french != stored and "Firefox" in french and "Windows" in french
     assert unknown == translation("fr", "Unknown browser")
+
+
+@pytest.mark.parametrize("locale", ["fr", "es", "nl", "de", "ca"])
+def test_wtforms_own_messages_follow_the_locale(
+    login_as: Callable[[User], FlaskClient], locale: str
+) -> None:
+    from babel.support import Translations
+    from wtforms.i18n import messages_path
+
+    expected = Translations.load(messages_path(), [locale], domain="wtforms").gettext(
+        "Not a valid integer value."
+    )
+    assert expected != "Not a valid integer value."
+    client = login_as(make_user(Role.CITY_OFFICIAL, language=locale))
+    response = client.post("/requests/new", data={"title": "x", "expected_participants": "many"})
+    assert response.status_code == 422
+    assert str(escape(expected)) in response.get_data(as_text=True)
