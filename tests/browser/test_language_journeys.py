@@ -45,6 +45,7 @@ def test_a_french_speaking_official_works_in_french(browser: Browser, live_serve
     )
     page.get_by_label(fr("Release and transition")).check()
     page.get_by_label(fr("Training"), exact=True).check()
+    page.get_by_label(fr("French"), exact=True).check()  # a working language
     page.get_by_role("button", name=fr("Save draft")).click()
 
     expect(page.locator("#request-status")).to_have_text(fr("Draft", "request status"))
@@ -82,6 +83,7 @@ def test_a_malaga_official_switches_to_spanish_and_confirms_the_language(
     )
     page.get_by_label(es("Family and network support")).check()
     page.get_by_label(es("Training"), exact=True).check()
+    page.get_by_label(es("Spanish"), exact=True).check()  # a working language
     # Say the text is in English: the service notices it reads as Spanish and asks.
     page.get_by_label(es("Language of the text")).select_option("en")
     page.get_by_role("button", name=es("Save draft")).click()
