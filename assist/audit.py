@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask_babel import lazy_pgettext
+from flask_babel import gettext, lazy_gettext, lazy_pgettext
 from sqlalchemy import event
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
@@ -56,6 +57,27 @@ class AuditEntry(db.Model):
             return ""
 
     @property
+    def comment_text(self) -> str:
+        """The comment as a history shows it, in the reader's language where the service wrote
+        it from codes and numbers; what a person typed is shown as they typed it."""
+        comment = self.comment or ""
+        if self.action == "follow_up":  # the codes of the answers ticked
+            from assist.delivery.models import FOLLOW_UP_USES
+
+            codes = [c.strip() for c in comment.split(",") if c.strip()]
+            return "; ".join(str(FOLLOW_UP_USES.get(c, c)) for c in codes)
+        if self.action == "propose_match" and (ranked := _RANKED.fullmatch(comment)):
+            # NOTE: a request's history: the organisation proposed, its rank ("Fryshuset (rank 2)").
+            return gettext(
+                "%(organisation)s (rank %(rank)s)",
+                organisation=ranked["organisation"],
+                rank=ranked["rank"],
+            )
+        if comment in SERVICE_COMMENTS:
+            return str(SERVICE_COMMENTS[comment])
+        return comment
+
+    @property
     def change_labels(self) -> list[str]:
         """The names of the fields changed, as a history shows them."""
         out = []
@@ -94,6 +116,13 @@ ACTION_LABELS = {
     "rate": lazy_pgettext("history", "Rate"),
     "follow_up": lazy_pgettext("history", "Follow up"),
     "delete": lazy_pgettext("history", "Delete"),
+}
+#: How assist.engagements.services.propose_match writes its comment.
+_RANKED = re.compile(r"(?P<organisation>.+) \(rank (?P<rank>\d+)\)")
+#: Comments the service itself writes, as a history shows them.
+SERVICE_COMMENTS = {
+    # NOTE: why a request was anonymised, in its history.
+    "retention period reached": lazy_gettext("retention period reached"),
 }
 # A request's fields as "Changed: …" lists them in its history.
 CHANGE_LABELS = {

@@ -41,6 +41,13 @@ def attachment_accept() -> str:
     return ",".join(f".{ext}" for ext in attachments.ALLOWED_EXTENSIONS)
 
 
+@bp.app_template_global("file_size")
+def file_size(n: int) -> str:
+    """A file's size in the reader's language and number format (Jinja's filesizeformat is
+    English only)."""
+    return attachments.size_label(n)
+
+
 @bp.app_template_global("can_delete_attachment")
 def can_delete_attachment(attachment: Attachment) -> bool:
     return current_user.is_authenticated and attachments.can_delete(current_user, attachment)

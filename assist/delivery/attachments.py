@@ -137,8 +137,11 @@ def storage_dir() -> Path:
 
 
 def size_label(n: int) -> str:
-    """A file size for people, in the reader's number format ("10 MiB", "1.5 MiB", "4 KiB")."""
+    """A file size for people, in the reader's number format ("10 MiB", "1.5 MiB", "4 KiB",
+    "15 bytes")."""
     mib = 1024 * 1024
+    if n < 1024:
+        return ngettext("%(size)s byte", "%(size)s bytes", n, size=format_decimal(n))
     if n >= mib:
         # NOTE: MiB = mebibyte (1024 × 1024 bytes); some languages write "Mio".
         return _("%(size)s MiB", size=format_decimal(round(n / mib, 1), format="#,##0.#"))

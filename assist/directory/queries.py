@@ -8,7 +8,13 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from wtforms import SelectChoice
 
-from assist.directory.models import ExpertOrganisation, LocalAuthority, TaxonomyTerm, TermKind
+from assist.directory.models import (
+    ExpertOrganisation,
+    LocalAuthority,
+    TaxonomyTerm,
+    TermKind,
+    translate_term,
+)
 from assist.errors import ValidationFailed
 from assist.extensions import db
 
@@ -36,6 +42,15 @@ def term_labels(kinds: Iterable[TermKind]) -> dict[str, str]:
         TaxonomyTerm.kind.in_(list(kinds))
     )
     return {code: label for code, label in db.session.execute(stmt)}
+
+
+def country_names() -> dict[str, str]:
+    """Country code -> the country's name in the reader's language (the taxonomy's countries),
+    for pages that show where authorities and organisations are: one query per page."""
+    stmt = sa.select(TaxonomyTerm.code, TaxonomyTerm.label).where(
+        TaxonomyTerm.kind == TermKind.COUNTRY
+    )
+    return {code: translate_term(label) for code, label in db.session.execute(stmt)}
 
 
 def resolve_terms(kind: TermKind, codes: Iterable[str], field: str) -> list[TaxonomyTerm]:

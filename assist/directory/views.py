@@ -12,7 +12,7 @@ from assist.auth.decorators import current_actor, role_required
 from assist.directory import services
 from assist.directory.forms import AuthorityForm, OrganisationForm
 from assist.directory.models import ExpertOrganisation, GovernmentLevel, LocalAuthority
-from assist.directory.queries import all_authorities, all_organisations
+from assist.directory.queries import all_authorities, all_organisations, country_names
 from assist.errors import ValidationFailed
 from assist.extensions import db
 from assist.forms import attach_errors
@@ -44,13 +44,16 @@ def organisation(org_id: int) -> str:
         fields=services.PROFILE_TERM_FIELDS,
         can_edit=services.can_edit_profile(current_user, org),
         changes=changes,
+        countries=country_names(),
     )
 
 
 @bp.get("/admin/authorities")
 @role_required(Role.ADMIN, Role.STAFF)
 def authorities() -> str:
-    return render_template("directory/authorities.html", authorities=all_authorities())
+    return render_template(
+        "directory/authorities.html", authorities=all_authorities(), countries=country_names()
+    )
 
 
 @bp.route("/admin/authorities/new", methods=["GET", "POST"])
@@ -85,7 +88,9 @@ def edit_authority(authority_id: int | None = None) -> str | Response | tuple[st
 @bp.get("/admin/organisations")
 @role_required(Role.ADMIN, Role.STAFF)
 def organisations() -> str:
-    return render_template("directory/organisations.html", organisations=all_organisations())
+    return render_template(
+        "directory/organisations.html", organisations=all_organisations(), countries=country_names()
+    )
 
 
 @bp.route("/admin/organisations/new", methods=["GET", "POST"])

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 
 import sqlalchemy as sa
-from flask_babel import format_decimal, get_locale, gettext, ngettext
+from flask_babel import format_decimal, get_locale, gettext, lazy_pgettext, ngettext
 
 from assist.directory.models import TaxonomyTerm, TermKind
 from assist.engagements.ranking import LABEL_KINDS
@@ -27,6 +27,21 @@ TAG_KINDS: Mapping[str, TermKind] = {
     "themes": TermKind.THEME,
     "target_groups": TermKind.TARGET_GROUP,
     "formats": TermKind.FORMAT,
+}
+
+
+#: The lexicon's concepts that no vocabulary of ``ranking.LABEL_KINDS`` names (ideologies,
+#: settings), by their English label in ``matching/lexicon.json``: in English a reason says
+#: exactly what matching says, other languages read the label from the catalogue.
+# NOTE: a domain concept named in a match's reasons, lower case as in "shared concept: prison".
+CONCEPT_LABELS = {
+    "jihadist": lazy_pgettext("matching concept", "jihadist"),
+    "far right": lazy_pgettext("matching concept", "far right"),
+    "far left": lazy_pgettext("matching concept", "far left"),
+    "any ideology": lazy_pgettext("matching concept", "any ideology"),
+    "prison": lazy_pgettext("matching concept", "prison"),
+    "probation and parole": lazy_pgettext("matching concept", "probation and parole"),
+    "pre-trial": lazy_pgettext("matching concept", "pre-trial"),
 }
 
 
@@ -87,8 +102,10 @@ class Labels:
             term = self.terms.get((kind, code))
             if term is not None:
                 return term.display_label
-        # Not a term of those vocabularies: the lexicon's own (English) label, as in English.
-        return default_lexicon().label(code)
+        # Not a term of those vocabularies: the lexicon's own label, as in English, translated
+        # where the catalogue has it.
+        label = default_lexicon().label(code)
+        return str(CONCEPT_LABELS[label]) if label in CONCEPT_LABELS else label
 
 
 def number(value: float, digits: int) -> str:

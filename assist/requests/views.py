@@ -193,7 +193,8 @@ def edit(request_id: int) -> str | Response | tuple[str, int]:
                 getattr(form, name).errors = list(messages)
     elif form.validate_on_submit():
         try:
-            expected = int(form.version.data) if (form.version.data or "").isdigit() else None
+            version = str(form.version.data or "")  # the stored int when the form lacks it
+            expected = int(version) if version.isdigit() else None
             services.update_request(req, current_actor(), form.to_data(), expected_version=expected)
         except (ValidationFailed, Conflict) as exc:
             db.session.rollback()
