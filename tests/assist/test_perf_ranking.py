@@ -10,11 +10,14 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from assist.delivery import services as delivery
 from assist.directory.models import ExpertOrganisation
 from assist.directory.queries import term_labels
 from assist.engagements import ranking
+from assist.engagements import services as engagement_services
 from assist.extensions import db
 from matching import Matcher, load_or_fit
+from tests.assist.delivery.test_delivery import RECORD, deliver, world  # noqa: F401 - fixture
 from tests.assist.test_ranking import directory, request_for  # noqa: F401 - fixture
 from tests.factories import make_organisation, tag
 
@@ -123,3 +126,103 @@ def test_load_or_fit_still_checks_what_it_loads(app, directory, cold) -> None:  
     # Another stamp, or other profiles, never load that file.
     other = load_or_fit(cold.parent.parent, "experts", profiles[:1], stamp="another")
     assert other.expert_ids_ == [profiles[0].id]
+
+
+# --- delivered reports: up to MATCHING_REPORTS_MAX_AGE late, nothing else --------------------
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    fake = _Clock()
+    monkeypatch.setattr(ranking, "_clock", fake)
+    return fake
+
+
+def _documents(org) -> list[str]:
+    profile = next(p for p in ranking.fitted().matcher.experts_ if p.id == str(org.id))
+    return list(profile.documents)
+
+
+def _second_report(w: dict, text: str) -> None:
+    activity = delivery.plan_activity(
+        w["engagement"],
+        w["expert"],
+        delivery.PlanData(format="training", topic=text, place="Málaga"),
+    )
+    delivery.record_activity(activity, w["expert"], RECORD)
+
+
+def test_a_new_report_reaches_the_index_within_the_max_age(app, world, clock) -> None:  # noqa: F811
+    deliver(world)
+    ranking.reset_cache()
+    first = ranking.fitted()
+    _second_report(world, "Workshop on family counselling")
+    kept = ranking.fitted()
+    assert kept.stamp == ranking.current_stamp() != first.stamp
+    assert kept.matcher is first.matcher  # only a report changed: not refitted yet
+    assert not any("family counselling" in d for d in _documents(world["org"]))
+    clock.now += ranking.REPORTS_MAX_AGE - 1
+    assert ranking.fitted() is kept
+    clock.now += 1  # the kept reports are now REPORTS_MAX_AGE old: refit, same stamp
+    assert any("family counselling" in d for d in _documents(world["org"]))
+    refitted = ranking.fitted()
+    assert refitted.matcher is not first.matcher and not refitted.stale
+    assert ranking.fitted() is refitted
+
+
+def test_max_age_zero_refits_on_every_report(app, world, clock, monkeypatch) -> None:  # noqa: F811
+    monkeypatch.setitem(app.config, "MATCHING_REPORTS_MAX_AGE", 0)
+    deliver(world)
+    first = ranking.fitted()
+    _second_report(world, "Workshop on family counselling")
+    assert ranking.fitted().matcher is not first.matcher
+    assert any("family counselling" in d for d in _documents(world["org"]))
+
+
+@pytest.mark.parametrize("change", ["profile", "capacity", "inactive", "capacity_in_use", "rating"])
+def test_everything_but_reports_applies_at_once(app, world, clock, change) -> None:  # noqa: F811
+    org, e = world["org"], world["engagement"]
+    deliver(world)
+    _second_report(world, "Workshop on family counselling")
+    first = ranking.fitted()
+    if change == "profile":
+        org.description = "Mediation and restorative justice."
+    elif change == "capacity":
+        org.capacity = 7
+    elif change == "inactive":
+        org.is_active = False
+    elif change == "capacity_in_use":
+        engagement_services.transition_engagement(e, world["expert"], "finish_delivery")
+        for activity in e.activities:
+            delivery.transition_activity(activity, world["city"], "confirm")
+        delivery.rate_engagement(e, world["city"], 4, "")
+        engagement_services.transition_engagement(e, world["staff"], "close")
+    else:
+        engagement_services.transition_engagement(e, world["expert"], "finish_delivery")
+        for activity in e.activities:
+            delivery.transition_activity(activity, world["city"], "confirm")
+        delivery.rate_engagement(e, world["city"], 2, "")
+    db.session.flush()
+    index = ranking.fitted()
+    assert index.matcher is not first.matcher and not index.stale
+    if change == "inactive":
+        assert str(org.id) not in index.names
+        return
+    profile = next(p for p in index.matcher.experts_ if p.id == str(org.id))
+    assert any("family counselling" in d for d in profile.documents)  # reports read again too
+    if change == "profile":
+        assert profile.documents[0] == "Mediation and restorative justice."
+    elif change == "capacity":
+        assert profile.capacity == 7
+    elif change == "capacity_in_use":
+        assert profile.active_engagements == 0
+    else:
+        assert list(profile.feedback) == [2]
