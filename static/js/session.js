@@ -3,6 +3,8 @@
 document.addEventListener("DOMContentLoaded", () => {
   const idleSeconds = Number(document.body.dataset.idleSeconds);
   if (!idleSeconds) { return; }
+  // The texts come from the page, in its language (templates/base.html).
+  const say = document.body.dataset;
   const WARN_BEFORE = 120;
   const PING_URL = "/account/session/ping";
   let warnTimer = null;
@@ -26,7 +28,7 @@ document.addEventListener("DOMContentLoaded", () => {
       const button = document.createElement("button");
       button.type = "button";
       button.className = "btn btn-primary btn-sm";
-      button.textContent = "Stay signed in";
+      button.textContent = say.idleStay;
       button.addEventListener("click", stayHere);
       banner.appendChild(button);
       button.focus();
@@ -41,14 +43,10 @@ document.addEventListener("DOMContentLoaded", () => {
     window.clearTimeout(warnTimer);
     window.clearTimeout(endTimer);
     warnTimer = window.setTimeout(() => {
-      showBanner(
-        "You will be signed out in 2 minutes because of inactivity. Save your work now, " +
-        "or choose “Stay signed in”.", true);
+      showBanner(say.idleWarning, true);
     }, Math.max(0, idleSeconds - WARN_BEFORE) * 1000);
     endTimer = window.setTimeout(() => {
-      showBanner(
-        "You were signed out because of inactivity. Copy any text you have not saved " +
-        "before you reload or leave this page, then sign in again.", false);
+      showBanner(say.idleEnded, false);
     }, idleSeconds * 1000);
   }
 
@@ -59,11 +57,11 @@ document.addEventListener("DOMContentLoaded", () => {
           hideBanner();
           schedule();
         } else {
-          showBanner("Your session has already ended. Copy any unsaved text, then sign in again.", false);
+          showBanner(say.idleGone, false);
         }
       })
       .catch(() => {
-        showBanner("The server could not be reached. Copy any unsaved text before leaving this page.", false);
+        showBanner(say.idleOffline, false);
       });
   }
 
