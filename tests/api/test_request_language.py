@@ -94,3 +94,15 @@ def test_the_document_describes_the_language_rule() -> None:
     assert "**Language of a request.**" in description
     for code in TEXT_LANGUAGES:
         assert f"(`{code}`)" in description
+
+
+def test_validation_messages_follow_accept_language(api, city) -> None:
+    english = api.post("requests", city, json={"title": "Roundtable"}).get_json()
+    french = api.post(
+        "requests", city, json={"title": "Roundtable"}, headers={"Accept-Language": "fr"}
+    ).get_json()
+    message_en = english["error"]["fields"]["language"][0]
+    message_fr = french["error"]["fields"]["language"][0]
+    assert message_fr != message_en
+    assert "`language`" in message_fr  # the field name stays as the API spells it
+    assert list(french["error"]["fields"]) == ["language"]
