@@ -7,6 +7,7 @@ from assist.extensions import db
 from assist.i18n import SESSION_KEY
 from assist.roles import Role
 from tests.factories import make_user
+from tests.stand_in_catalogue import tag_with_locale, use_stand_in
 
 
 def page_language(client, path: str = "/account", **headers) -> str:
@@ -58,16 +59,7 @@ def test_a_language_outside_the_list_changes_nothing(app, login_as) -> None:
 
 
 def test_the_confirmation_is_in_the_new_language(app, login_as, monkeypatch) -> None:
-    from flask_babel import Domain, get_locale
-
-    class Tagged:
-        def ugettext(self, string: str) -> str:
-            return f"[{get_locale()}] {string}"
-
-        def ungettext(self, singular: str, plural: str, n: int) -> str:
-            return f"[{get_locale()}] {singular if n == 1 else plural}"
-
-    monkeypatch.setattr(Domain, "get_translations", lambda self: Tagged())
+    use_stand_in(monkeypatch, tag_with_locale)
     client = login_as(make_user(language="en"))
     page = client.post("/account/language", data={"language": "nl"}, follow_redirects=True)
     assert "[nl] Saved." in page.get_data(as_text=True)

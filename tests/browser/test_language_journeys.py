@@ -7,7 +7,6 @@ when a page shows English, when a translation is missing, or when the language i
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 
 from babel.dates import format_date
@@ -102,5 +101,4 @@ def test_a_malaga_official_switches_to_spanish_and_confirms_the_language(
 
     page.get_by_role("button", name=es("Submit to Efus")).click()
     expect(page.locator("#request-status")).to_have_text(es("Submitted", "request status"))
-    expect(page.get_by_text(re.compile(re.escape(es("Submitted", "request status"))))).not_to_have_count(0)
     assert serious_violations(page) == []

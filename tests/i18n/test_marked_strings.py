@@ -129,7 +129,7 @@ def test_template_text_is_marked_for_translation(template: Path) -> None:
         ("{{ url_for('requests.index') }} {{ x|join(', ') }}", []),
         ("{% trans n=3 %}{{ n }} rows{% endtrans %}", []),
         ("<p>{{ count }} unread</p>", ["unread"]),
-        ("<body{% if x %} data-x=\"{{ y }}\"{% endif %}>", []),
+        ('<body{% if x %} data-x="{{ y }}"{% endif %}>', []),
         ("{{ f.type == 'CodesField' }}", []),
         ("<p>PREPARE Assist · {{ year }} — 3</p>", []),
         ("<script src='x.js'></script><!-- a comment -->", []),

@@ -49,7 +49,6 @@ from html.parser import HTMLParser
 
 import pytest
 import sqlalchemy as sa
-from babel import support
 from flask import Flask, url_for
 from werkzeug.datastructures import FileStorage
 
@@ -58,6 +57,8 @@ from assist.extensions import db
 from assist.i18n import TEXT_LANGUAGES
 from assist.roles import Role
 from tests.conftest import ROOT
+from tests.i18n.test_marked_strings import BUTTON_TYPES, READ_ATTRIBUTES  # people read
+from tests.stand_in_catalogue import use_stand_in
 
 PENDING = "_2fa_pending"  # assist.auth.views.PENDING_KEY
 
@@ -89,43 +90,16 @@ def mark(message: str) -> str:
     )
 
 
-class MarkerTranslations(support.NullTranslations):
-    """Every message comes back marked (see ``mark``); Flask-Babel then puts in the values."""
-
-    def gettext(self, message: str) -> str:
-        return mark(message)
-
-    def ngettext(self, singular: str, plural: str, n: int) -> str:
-        return mark(singular if n == 1 else plural)
-
-    def pgettext(self, context: str, message: str) -> str:
-        return mark(message)
-
-    def npgettext(self, context: str, singular: str, plural: str, n: int) -> str:
-        return mark(singular if n == 1 else plural)
-
-    ugettext = gettext
-    ungettext = ngettext
-    upgettext = pgettext
-    unpgettext = npgettext
-
-
-MARKER = MarkerTranslations()
-
-
 @pytest.fixture
 def marked(monkeypatch: pytest.MonkeyPatch):
     """A switch: inside ``with marked():`` every translated string is wrapped in markers."""
-    import flask_babel
-    import flask_wtf.i18n
 
     @contextlib.contextmanager
     def _marked() -> Iterator[None]:
         with monkeypatch.context() as m:
             # Flask-Babel's gettext, ngettext, pgettext... and the Jinja callables all ask the
             # domain for its translations; WTForms' messages come from their own catalogue.
-            m.setattr(flask_babel.Domain, "get_translations", lambda self: MARKER)
-            m.setattr(flask_wtf.i18n, "_get_translations", lambda: MARKER)
+            use_stand_in(m, lambda _locale, message: mark(message), wtforms=True)
             yield
 
     return _marked
@@ -135,9 +109,6 @@ def marked(monkeypatch: pytest.MonkeyPatch):
 # What a page shows
 
 
-#: Attributes people read (as in test_marked_strings.py), and buttons' values.
-READ_ATTRIBUTES = {"title", "alt", "placeholder", "aria-label", "aria-description", "data-confirm"}
-BUTTON_TYPES = {"submit", "button", "reset"}
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
 #: Names and abbreviations that read the same in every language.
 NAMES = re.compile(r"PREPARE Assist|PREPARE|Efus|PDF|CSV|JSON|API|UTC|TOTP|QR")

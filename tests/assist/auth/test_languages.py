@@ -12,39 +12,20 @@ import re
 
 import pytest
 import sqlalchemy as sa
-from flask_babel import Domain, get_locale
 
 from assist.auth.models import User
 from assist.extensions import db
 from assist.roles import Role
 from tests.assist.auth.conftest import link_token, outbox_to
 from tests.factories import make_authority, make_user
+from tests.stand_in_catalogue import tag_with_locale, use_stand_in
 
 PASSWORD = "my own chosen passphrase"
 
 
-class _Tagged:
-    """A catalogue that prefixes every string with the locale it is asked in."""
-
-    def __init__(self, code: str) -> None:
-        self.tag = f"[{code}] "
-
-    def ugettext(self, string: str) -> str:
-        return self.tag + string
-
-    def ungettext(self, singular: str, plural: str, n: int) -> str:
-        return self.tag + (singular if n == 1 else plural)
-
-    def upgettext(self, context: str, string: str) -> str:
-        return self.tag + string
-
-    def unpgettext(self, context: str, singular: str, plural: str, n: int) -> str:
-        return self.tag + (singular if n == 1 else plural)
-
-
 @pytest.fixture
 def tagged(monkeypatch):
-    monkeypatch.setattr(Domain, "get_translations", lambda self: _Tagged(str(get_locale())))
+    use_stand_in(monkeypatch, tag_with_locale)
 
 
 def test_an_invitation_is_written_in_the_language_the_inviter_chose(app, login_as, tagged) -> None:

@@ -6,11 +6,7 @@ translated and in which language, without depending on the real catalogues' prog
 
 from __future__ import annotations
 
-from typing import Any
-
-import flask_babel
 import pytest
-from babel.support import NullTranslations
 from flask_babel import force_locale
 
 from assist.engagements import services
@@ -25,31 +21,18 @@ from assist.workflow import (
     RequestStatus,
 )
 from tests.factories import make_organisation, make_request, make_user, tag
+from tests.stand_in_catalogue import use_stand_in
 
 MARK = "«fr» "
 
 
-class _French(NullTranslations):
-    def ugettext(self, message: str) -> str:
-        return MARK + message
-
-    def ungettext(self, singular: str, plural: str, n: int) -> str:
-        return MARK + (singular if n == 1 else plural)
-
-    def upgettext(self, context: str, message: str) -> str:
-        return MARK + message
-
-    def unpgettext(self, context: str, singular: str, plural: str, n: int) -> str:
-        return MARK + (singular if n == 1 else plural)
+def _mark_french(locale: str, message: str) -> str:
+    return MARK + message if locale == "fr" else message
 
 
 @pytest.fixture
 def french(monkeypatch: pytest.MonkeyPatch) -> None:
-    def get_translations(self: Any) -> NullTranslations:
-        locale = flask_babel.get_locale()
-        return _French() if locale is not None and locale.language == "fr" else NullTranslations()
-
-    monkeypatch.setattr(flask_babel.Domain, "get_translations", get_translations)
+    use_stand_in(monkeypatch, _mark_french)
 
 
 def test_labels_and_refusals_are_read_in_the_current_language(app, french) -> None:

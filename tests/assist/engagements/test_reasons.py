@@ -9,12 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Any
 
-import flask_babel
 import pytest
 import sqlalchemy as sa
-from babel.support import NullTranslations
 from flask_babel import force_locale
 
 from assist.directory.models import TaxonomyTerm, TermKind
@@ -28,26 +25,19 @@ from assist.workflow import RequestStatus
 from matching import REASON_CODES, Matcher, Reason
 from matching.evaluate import load_eval_set
 from tests.factories import make_authority, make_organisation, make_request, make_user, tag
+from tests.stand_in_catalogue import use_stand_in
 
 MARK = "«fr» "
 EVAL_SET = Path(__file__).resolve().parents[2] / "data" / "eval_set.json"
 
 
-class _French(NullTranslations):
-    def ugettext(self, message: str) -> str:
-        return MARK + message
-
-    def ungettext(self, singular: str, plural: str, n: int) -> str:
-        return MARK + (singular if n == 1 else plural)
+def _mark_french(locale: str, message: str) -> str:
+    return MARK + message if locale == "fr" else message
 
 
 @pytest.fixture
 def french(monkeypatch: pytest.MonkeyPatch) -> None:
-    def get_translations(self: Any) -> NullTranslations:
-        locale = flask_babel.get_locale()
-        return _French() if locale is not None and locale.language == "fr" else NullTranslations()
-
-    monkeypatch.setattr(flask_babel.Domain, "get_translations", get_translations)
+    use_stand_in(monkeypatch, _mark_french)
 
 
 @pytest.fixture

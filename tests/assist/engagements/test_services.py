@@ -95,7 +95,8 @@ def test_the_same_organisation_cannot_be_proposed_twice(app, setup) -> None:
     with pytest.raises(ValidationFailed) as info:
         propose(setup, setup["strong"])
     assert (
-        "cannot be proposed for this request: already engaged or proposed on this request (Proposed)"
+        "cannot be proposed for this request: "
+        "already engaged or proposed on this request (Proposed)"
         in info.value.errors["organisation_id"][0]
     )
 
