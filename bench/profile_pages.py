@@ -97,6 +97,16 @@ def main() -> int:
             .where(AssistanceRequest.status == RequestStatus.MATCHING)
             .order_by(AssistanceRequest.id)
         )
+        from assist.engagements.models import Engagement
+
+        expert = db.session.scalar(
+            sa.select(User).where(User.email == "bench.expert0@assist.example")
+        )
+        engagement = db.session.scalar(
+            sa.select(Engagement.id)
+            .where(Engagement.organisation_id == expert.organisation_id)
+            .order_by(Engagement.id)
+        )
         engine = db.engine
     counter = {"n": 0, "log": False}
 
@@ -125,6 +135,7 @@ def main() -> int:
         "list": ("bench.official0@assist.example", "/requests/"),
         "detail": ("bench.official0@assist.example", f"/requests/{own}"),
         "new": ("bench.official0@assist.example", "/requests/new"),
+        "engagement": ("bench.expert0@assist.example", f"/engagements/{engagement}"),
     }
     staff_pages = {"experts": f"/requests/{matching}/experts", "review": "/requests/review"}
     only = [p for p in args.only.split(",") if p]

@@ -11,6 +11,10 @@ requests, so an ended, idle or expired session, a deactivated account or a rotat
 The unread count is kept for this request only (``flask.g``) and forgotten as soon as the
 request writes notifications (a flush of a ``Notification``, or a bulk UPDATE or DELETE of them),
 so ``unread_count`` then asks the database again, as it always did.
+
+The same query reads whether the user's role requires a second factor (``role_policies``), which
+every page of a city official or an expert asks before it answers; kept for this request only,
+and forgotten as soon as the request writes a role policy.
 """
 
 from __future__ import annotations
@@ -23,27 +27,38 @@ from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session, contains_eager
 
 from assist.auth import sessions as user_sessions
-from assist.auth.models import User, UserSession
+from assist.auth.models import RolePolicy, User, UserSession
 from assist.directory.models import ExpertOrganisation, LocalAuthority
 from assist.extensions import db
 from assist.notifications.models import Notification
+from assist.roles import Role
 
 #: ``flask.g`` key: (user id, unread notifications) read with the user.
 UNREAD_KEY = "_unread_notifications"
+#: ``flask.g`` key: (role, whether the role policy requires a second factor) read with the user.
+ROLE_POLICY_KEY = "_role_requires_second_factor"
 
 
-def _user_and_session(session_token: str, raw: str) -> tuple[User | None, UserSession | None, int]:
+def _user_and_session(
+    session_token: str, raw: str
+) -> tuple[User | None, UserSession | None, int, bool]:
     """The user whose ``session_token`` this is, with the session row whose hash matches ``raw``
-    (None when there is no such row for this user), the user's authority and organisation, and
-    the user's unread notifications."""
+    (None when there is no such row for this user), the user's authority and organisation, the
+    user's unread notifications, and whether the role policy requires a second factor."""
     unread = (
         sa.select(sa.func.count(Notification.id))
         .where(Notification.user_id == User.id, Notification.read_at.is_(None))
         .correlate(User)
         .scalar_subquery()
     )
+    policy = (
+        sa.select(RolePolicy.require_second_factor)
+        .where(RolePolicy.role == User.role)
+        .correlate(User)
+        .scalar_subquery()
+    )
     stmt = (
-        sa.select(User, UserSession, unread)
+        sa.select(User, UserSession, unread, policy)
         .outerjoin(LocalAuthority, LocalAuthority.id == User.authority_id)
         .outerjoin(ExpertOrganisation, ExpertOrganisation.id == User.organisation_id)
         .outerjoin(
@@ -61,8 +76,8 @@ def _user_and_session(session_token: str, raw: str) -> tuple[User | None, UserSe
     )
     row = db.session.execute(stmt).first()
     if row is None:
-        return None, None, 0
-    return row[0], row[1], int(row[2] or 0)
+        return None, None, 0, False
+    return row[0], row[1], int(row[2] or 0), bool(row[3])
 
 
 def load_user(session_token: str) -> User | None:
@@ -85,7 +100,7 @@ def load_user(session_token: str) -> User | None:
         session[SESSION_KEY] = token
         g.user_session, g.user_session_dirty = row, True
         return user
-    user, row, unread = _user_and_session(session_token, str(raw))
+    user, row, unread, policy = _user_and_session(session_token, str(raw))
     if user is None or not user.is_active:
         _forget(session)
         return None
@@ -99,6 +114,7 @@ def load_user(session_token: str) -> User | None:
         return None
     g.user_session = row
     setattr(g, UNREAD_KEY, (user.id, unread))
+    setattr(g, ROLE_POLICY_KEY, (user.role, policy))
     return user
 
 
@@ -112,22 +128,41 @@ def prefetched_unread(user: User) -> int | None:
     return int(known[1])
 
 
+def prefetched_role_policy(role: Role) -> bool | None:
+    """Whether ``role``'s policy requires a second factor, as read with the user in this
+    request, if it is that user's role and no role policy was written since."""
+    if not has_app_context():
+        return None
+    known = g.get(ROLE_POLICY_KEY)
+    if known is None or known[0] != role:
+        return None
+    return bool(known[1])
+
+
 def _forget_unread() -> None:
     if has_app_context():
         g.pop(UNREAD_KEY, None)
 
 
+def forget_role_policy() -> None:
+    if has_app_context():
+        g.pop(ROLE_POLICY_KEY, None)
+
+
 @event.listens_for(Session, "after_flush")
 def _notifications_flushed(session: Session, flush_context: Any) -> None:
-    if any(
-        isinstance(obj, Notification) for obj in (*session.new, *session.dirty, *session.deleted)
-    ):
+    changed = (*session.new, *session.dirty, *session.deleted)
+    if any(isinstance(obj, Notification) for obj in changed):
         _forget_unread()
+    if any(isinstance(obj, RolePolicy) for obj in changed):
+        forget_role_policy()
 
 
 @event.listens_for(Session, "do_orm_execute")
 def _notifications_updated(state: ORMExecuteState) -> None:
-    if (state.is_update or state.is_delete) and any(
-        m.class_ is Notification for m in state.all_mappers
-    ):
-        _forget_unread()
+    if state.is_update or state.is_delete:
+        classes = {m.class_ for m in state.all_mappers}
+        if Notification in classes:
+            _forget_unread()
+        if RolePolicy in classes:
+            forget_role_policy()

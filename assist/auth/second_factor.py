@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from assist import audit
+from assist.auth.loader import forget_role_policy, prefetched_role_policy
 from assist.auth.models import RecoveryCode, RolePolicy, TotpCredential, User, UserSession
 from assist.auth.sessions import end_sessions
 from assist.db import utcnow
@@ -41,6 +42,10 @@ _RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: easy to
 def role_requires_second_factor(role: Role) -> bool:
     if role in ALWAYS_REQUIRED:
         return True
+    # The signed-in user's own role: read with the user by the loader, in this request.
+    known = prefetched_role_policy(role)
+    if known is not None:
+        return known
     return bool(
         db.session.scalar(
             sa.select(RolePolicy.require_second_factor).where(RolePolicy.role == role)
@@ -68,6 +73,7 @@ def set_role_requirement(actor: User, role: Role, required: bool) -> bool:
         db.session.add(policy)
     if policy.require_second_factor == required:
         return False
+    forget_role_policy()  # what the loader read for this request is no longer the policy
     policy.require_second_factor = required
     policy.updated_at = utcnow()
     db.session.flush()

@@ -14,11 +14,13 @@ import sqlalchemy as sa
 from flask import g
 
 from assist.auth import loader
+from assist.auth import second_factor as mfa
 from assist.auth.models import UserSession
 from assist.extensions import db
 from assist.notifications import services as notifications
 from assist.notifications.models import Notification
 from assist.roles import Role
+from tests.assist.auth.conftest import password_step
 from tests.assist.reports.test_query_count import count_statements
 from tests.factories import make_request, make_user
 
@@ -85,3 +87,76 @@ def test_ended_idle_and_foreign_sessions_are_refused_by_the_joined_query(app, lo
     other_row.user_id = official.id  # the token's row now belongs to someone else
     db.session.flush()
     assert client.get(f"/requests/{req.id}").status_code == 302
+
+
+# --- the role policy (second factor required?) read with the user ----------------------------
+
+
+def _policy(role: Role, required: bool) -> None:
+    from assist.auth.models import RolePolicy
+
+    row = db.session.scalar(sa.select(RolePolicy).where(RolePolicy.role == role))
+    if row is None:
+        db.session.add(RolePolicy(role=role, require_second_factor=required))
+    else:
+        row.require_second_factor = required
+    db.session.flush()
+
+
+def test_an_officials_page_asks_no_separate_role_policy_question(app) -> None:
+    official = make_user(Role.CITY_OFFICIAL)
+    client = app.test_client()
+    password_step(client, official.email)  # no second factor: every page asks the policy
+    assert client.get("/requests/").status_code == 200
+    with count_statements() as statements:
+        assert client.get("/requests/").status_code == 200
+    policy_reads = [s for s in statements if "role_policies" in s]
+    assert len(policy_reads) == 1
+    assert "FROM users" in policy_reads[0] and "user_sessions" in policy_reads[0]
+
+
+def test_the_policy_read_with_the_user_gives_the_same_answers(app) -> None:
+    official = make_user(Role.CITY_OFFICIAL)
+    official_client = app.test_client()
+    password_step(official_client, official.email)  # a password-only session
+    assert official_client.get("/requests/").status_code == 200
+    _policy(Role.CITY_OFFICIAL, True)
+    # Required for officials: the official's page sends them to set-up.
+    assert official_client.get("/requests/").location.endswith("/account/2fa")
+    # No policy row at all counts as "not required", as before.
+    from assist.auth.models import RolePolicy
+
+    db.session.execute(sa.delete(RolePolicy).where(RolePolicy.role == Role.CITY_OFFICIAL))
+    assert official_client.get("/requests/").status_code == 200
+
+
+def test_a_policy_written_in_the_request_is_read_again(app) -> None:
+    admin = make_user(Role.ADMIN)
+    _policy(Role.CITY_OFFICIAL, False)
+    with app.test_request_context():
+        setattr(g, loader.ROLE_POLICY_KEY, (Role.CITY_OFFICIAL, False))
+        assert mfa.role_requires_second_factor(Role.CITY_OFFICIAL) is False
+        assert mfa.set_role_requirement(admin, Role.CITY_OFFICIAL, True)
+        assert loader.prefetched_role_policy(Role.CITY_OFFICIAL) is None
+        assert mfa.role_requires_second_factor(Role.CITY_OFFICIAL) is True
+        # A flush or a bulk update of role policies forgets it too.
+        setattr(g, loader.ROLE_POLICY_KEY, (Role.CITY_OFFICIAL, True))
+        _policy(Role.CITY_OFFICIAL, False)
+        assert loader.prefetched_role_policy(Role.CITY_OFFICIAL) is None
+        setattr(g, loader.ROLE_POLICY_KEY, (Role.CITY_OFFICIAL, False))
+        from assist.auth.models import RolePolicy
+
+        db.session.execute(sa.update(RolePolicy).values(require_second_factor=True))
+        assert loader.prefetched_role_policy(Role.CITY_OFFICIAL) is None
+        assert mfa.role_requires_second_factor(Role.CITY_OFFICIAL) is True
+
+
+def test_another_roles_policy_is_never_taken_from_the_users(app) -> None:
+    _policy(Role.EXPERT, True)
+    with app.test_request_context():
+        setattr(g, loader.ROLE_POLICY_KEY, (Role.CITY_OFFICIAL, False))
+        assert loader.prefetched_role_policy(Role.EXPERT) is None
+        assert mfa.role_requires_second_factor(Role.EXPERT) is True
+        # Staff and administrators always need one, whatever was read.
+        setattr(g, loader.ROLE_POLICY_KEY, (Role.STAFF, False))
+        assert mfa.role_requires_second_factor(Role.STAFF) is True
