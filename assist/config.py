@@ -122,6 +122,8 @@ def load_config(
         "PER_PAGE": int(os.environ.get("PER_PAGE", 20)),
         # Where each machine keeps its saved matching index (default: the instance folder).
         "MATCHING_CACHE_DIR": os.environ.get("MATCHING_CACHE_DIR", ""),
+        # How late a newly delivered report may reach a worker's ranking (0: at once).
+        "MATCHING_REPORTS_MAX_AGE": float(os.environ.get("MATCHING_REPORTS_MAX_AGE", 30)),
         # Closed requests unchanged for this many days are anonymised by `flask apply-retention`.
         "RETENTION_DAYS": int(os.environ.get("RETENTION_DAYS", 730)),
         # Four-eyes rule: a match must be approved by someone other than its proposer.
