@@ -14,7 +14,7 @@ from datetime import date, datetime
 from functools import cache
 from typing import Any
 
-from flask import Blueprint, Flask, g, has_request_context, redirect, request, session
+from flask import Blueprint, Flask, has_request_context, redirect, request, session
 from flask_babel import (
     Babel,
     format_date,
@@ -105,9 +105,12 @@ def switch() -> Response:
     if code in LANGUAGES:
         session[SESSION_KEY] = code
         if current_user.is_authenticated and current_user.language != code:
-            current_user.language = code
+            # Imported here: assist.auth.services imports this module.
+            from assist.auth.decorators import current_actor
+            from assist.auth.services import set_language
+
+            set_language(current_actor(), code)
             db.session.commit()
-        g.pop("_flask_babel", None)
     return redirect(safe_next_url(request.form.get("next")) or "/")
 
 
