@@ -37,7 +37,7 @@ lexer_env = Environment(  # noqa: S701
 
 
 def has_words(text: str) -> bool:
-    return bool(WORD.search(UNTRANSLATED.sub(" ", text.replace(HOLE, " "))))
+    return bool(WORD.search(UNTRANSLATED.sub(" ", text)))
 
 
 class _Scanner(HTMLParser):
