@@ -56,6 +56,12 @@ babel = Babel()
 bp = Blueprint("i18n", __name__)
 
 
+def reading_language(code: str | None) -> str:
+    """The language to write to someone whose saved preference is ``code``, when no browser is
+    there to ask (e-mails, notifications): the preference, else the source language."""
+    return code if code in LANGUAGES else DEFAULT_LANGUAGE
+
+
 def select_locale() -> str:
     if not has_request_context():  # CLI commands and background work: the source language
         return DEFAULT_LANGUAGE

@@ -23,7 +23,7 @@ from assist.db import utcnow
 from assist.directory.models import ExpertOrganisation, LocalAuthority
 from assist.errors import Conflict, DomainError, NotAllowed, ValidationFailed
 from assist.extensions import db
-from assist.i18n import DEFAULT_LANGUAGE, LANGUAGES
+from assist.i18n import LANGUAGES, reading_language
 from assist.notifications.services import queue_email
 from assist.roles import Role
 
@@ -38,12 +38,6 @@ _DUMMY_HASH = generate_password_hash("not-a-real-password")
 
 def normalise_email(email: str) -> str:
     return email.strip().lower()
-
-
-def email_language(code: str | None) -> str:
-    """The language of an e-mail to someone whose saved preference is ``code`` (None: English,
-    since no browser is there to ask)."""
-    return code if code in LANGUAGES else DEFAULT_LANGUAGE
 
 
 #: zxcvbn's warnings come in English only: each is marked here to be translated with the rest.
@@ -217,7 +211,7 @@ def request_password_reset(email: str, *, public_url: str, valid_for: timedelta)
         )
     )
     minutes = int(valid_for.total_seconds() // 60)
-    with force_locale(email_language(user.language)):
+    with force_locale(reading_language(user.language)):
         subject = _("[PREPARE Assist] Reset your password")
         body = "\n\n".join(
             (
@@ -342,7 +336,7 @@ def invite(actor: User, data: UserData, *, public_url: str, valid_for: timedelta
     link = f"{public_url}/invitation?token={token}"
     if data.language in LANGUAGES:
         link += f"&lang={data.language}"
-    with force_locale(email_language(data.language)):
+    with force_locale(reading_language(data.language)):
         subject = _("[PREPARE Assist] You are invited to PREPARE Assist")
         if data.role == Role.EXPERT:
             welcome = _(

@@ -12,15 +12,14 @@ from werkzeug.exceptions import NotFound
 from assist.auth.models import User
 from assist.db import utcnow
 from assist.extensions import db
-from assist.i18n import DEFAULT_LANGUAGE, LANGUAGES
+from assist.i18n import reading_language
 from assist.notifications.models import Notification, OutboxEmail
 from assist.roles import Role
 
 
 def recipient_language(user: User | None) -> str:
     """The language a user reads notifications and e-mails in (their saved preference)."""
-    language = getattr(user, "language", None)
-    return language if language in LANGUAGES else DEFAULT_LANGUAGE
+    return reading_language(getattr(user, "language", None))
 
 
 def render_for(user: User | None, message: str | LazyString) -> str:
