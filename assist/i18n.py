@@ -11,18 +11,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import date, datetime
-from functools import cache
+from decimal import Decimal
+from functools import cache, cached_property, lru_cache
 from typing import Any
 
+from babel import Locale, dates, numbers
+from babel.support import NullTranslations, Translations
 from flask import Blueprint, Flask, has_request_context, redirect, request, session
-from flask_babel import (
-    Babel,
-    format_date,
-    format_decimal,
-    format_percent,
-    format_time,
-    get_locale,
-)
+from flask_babel import Babel, Domain, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -52,7 +48,43 @@ TEXT_LANGUAGES: dict[str, Any] = {
 }
 SESSION_KEY = "language"
 
-babel = Babel()
+
+class CatalogueDomain(Domain):
+    """Flask-Babel's message domain, with a cheaper lookup of the request's catalogue.
+
+    Every gettext call (templates, lazy strings, services) asks the domain for the catalogue.
+    Flask-Babel finds it through several context-local lookups and the locale's identifier as
+    a string, about 8 µs a call against 0.15 µs for the message itself, and a page makes a few
+    hundred calls. Here the catalogue is kept per ``Locale`` (the process's catalogues are
+    read-only once loaded, as in Flask-Babel), and found from the request's locale alone.
+    ``force_locale`` and ``refresh`` change that locale, so they keep working.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._by_locale: dict[Locale, Translations | NullTranslations] = {}
+
+    def get_translations(self) -> Translations | NullTranslations:
+        locale = get_locale()
+        if locale is None:  # outside a request or app context
+            return NullTranslations()
+        try:
+            return self._by_locale[locale]
+        except KeyError:
+            catalogue = self._by_locale[locale] = super().get_translations()
+            return catalogue
+
+
+DOMAIN = CatalogueDomain()
+
+
+class _Babel(Babel):
+    @cached_property
+    def domain_instance(self) -> Domain:
+        return DOMAIN
+
+
+babel = _Babel()
 bp = Blueprint("i18n", __name__)
 
 
@@ -78,6 +110,14 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "UTC")
     babel.init_app(app, locale_selector=select_locale)
+    # The same callables Flask-Babel installs, straight to the domain (one lookup less a call).
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: DOMAIN.get_translations().ugettext(s),
+        ngettext=lambda s, p, n: DOMAIN.get_translations().ungettext(s, p, n),
+        pgettext=lambda c, s: DOMAIN.get_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: DOMAIN.get_translations().unpgettext(c, s, p, n),
+        newstyle=True,
+    )
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.globals.update(format_decimal=format_decimal, format_percent=format_percent)
     app.register_blueprint(bp)
@@ -91,17 +131,65 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(_format_date, "date")
 
 
+# Dates and numbers in the reader's format (Babel's CLDR data). Babel parses a locale's
+# pattern on every call; the parsed patterns are kept here, per locale and format (a few dozen).
+
+
+def _locale() -> Locale:
+    return get_locale() or Locale.parse(DEFAULT_LANGUAGE)
+
+
+@lru_cache(maxsize=256)
+def _date_pattern(locale: Locale, kind: str, name: str) -> dates.DateTimePattern:
+    if kind == "date":
+        return dates.parse_pattern(dates.get_date_format(name, locale=locale))
+    if kind == "time":
+        return dates.parse_pattern(dates.get_time_format(name, locale=locale))
+    return dates.parse_pattern(name)
+
+
+@lru_cache(maxsize=256)
+def _number_pattern(locale: Locale, kind: str, format: str | None) -> numbers.NumberPattern:
+    if format is not None:
+        return numbers.parse_pattern(format)
+    formats = locale.percent_formats if kind == "percent" else locale.decimal_formats
+    return numbers.parse_pattern(formats[None])
+
+
+def format_decimal(number: float | Decimal | str, format: str | None = None) -> str:
+    """A number the reader's way ("1,234.5", "1 234,5", "1.234,5"), as ``flask_babel``'s."""
+    locale = _locale()
+    return _number_pattern(locale, "decimal", format).apply(number, locale)
+
+
+def format_percent(number: float | Decimal | str, format: str | None = None) -> str:
+    locale = _locale()
+    return _number_pattern(locale, "percent", format).apply(number, locale)
+
+
 def _format_datetime(value: datetime | None) -> str:
     # Stored times are naive UTC; the page says so, in the reader's format (no seconds).
-    return f"{format_date(value, 'medium')} {format_time(value, 'short')} UTC" if value else ""
+    if not value:
+        return ""
+    locale = _locale()
+    day = _date_pattern(locale, "date", "medium").apply(value.date(), locale)
+    return f"{day} {_date_pattern(locale, 'time', 'short').apply(value, locale)} UTC"
 
 
 def _format_date(value: date | None) -> str:
-    return format_date(value, "medium") if value else ""
+    if not value:
+        return ""
+    locale = _locale()
+    day = value.date() if isinstance(value, datetime) else value
+    return _date_pattern(locale, "date", "medium").apply(day, locale)
 
 
 def _format_month(value: date | None) -> str:
-    return format_date(value, "LLLL yyyy") if value else ""
+    if not value:
+        return ""
+    locale = _locale()
+    day = value.date() if isinstance(value, datetime) else value
+    return _date_pattern(locale, "pattern", "LLLL yyyy").apply(day, locale)
 
 
 @bp.post("/language")

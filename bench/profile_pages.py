@@ -60,6 +60,11 @@ def main() -> int:
     parser.add_argument("--only", default="", help="comma-separated page names")
     parser.add_argument("--profile", type=int, default=0, help="print the top N cProfile rows")
     parser.add_argument("--sort", default="cumulative")
+    parser.add_argument(
+        "--sample",
+        action="store_true",
+        help="sampling profile (pyinstrument, if installed): wall time by call tree",
+    )
     parser.add_argument("--sql", action="store_true", help="print each page's SQL statements")
     args = parser.parse_args()
     if args.setup:
@@ -132,6 +137,7 @@ def main() -> int:
 
     pages = {
         "healthz": (None, "/healthz"),
+        "ping": ("bench.official0@assist.example", "/account/session/ping"),
         "list": ("bench.official0@assist.example", "/requests/"),
         "detail": ("bench.official0@assist.example", f"/requests/{own}"),
         "new": ("bench.official0@assist.example", "/requests/new"),
@@ -212,6 +218,12 @@ def run(name: str, client, path: str, args, counter: dict) -> None:
     times = []
     cpu0 = time.process_time()
     prof = cProfile.Profile(time.process_time) if args.profile else None
+    sampler = None
+    if args.sample:
+        from pyinstrument import Profiler
+
+        sampler = Profiler(interval=0.0002)
+        sampler.start()
     for _ in range(args.n):
         t0 = time.perf_counter()
         if prof:
@@ -221,6 +233,9 @@ def run(name: str, client, path: str, args, counter: dict) -> None:
             prof.disable()
         times.append((time.perf_counter() - t0) * 1000)
     cpu = (time.process_time() - cpu0) * 1000 / args.n
+    if sampler:
+        sampler.stop()
+        print(sampler.output_text(unicode=False, color=False, show_all=False))
     times.sort()
     print(
         f"| {name} | {statistics.median(times):.2f} | {times[int(len(times) * 0.9)]:.2f} | "

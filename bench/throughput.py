@@ -34,7 +34,7 @@ def main() -> int:
     env = app_env(f"postgresql+psycopg://postgres@127.0.0.1:5432/{args.database}", port, **extra)
     server = Server(env, port)
     server.start()
-    ratios: dict[str, list[float]] = {"list": [], "detail": []}
+    ratios: dict[str, list[float]] = {"ping": [], "list": [], "detail": []}
     try:
         browser = Client(port)
         browser.login("bench.official0@assist.example")
@@ -53,12 +53,17 @@ def main() -> int:
         cookie = browser.session_cookie
         for n in range(args.rounds):
             hz = wrk(port, "/healthz", args.seconds, args.connections)
+            # The cheapest signed-in answer: the user and session checks every page makes, no page.
+            ping = wrk(port, "/account/session/ping", args.seconds, args.connections, cookie)
             lst = wrk(port, "/requests/", args.seconds, args.connections, cookie)
             det = wrk(port, "/requests/", args.seconds, args.connections, cookie, ids)
+            ratios["ping"].append(ping["rps"] / hz["rps"])
             ratios["list"].append(lst["rps"] / hz["rps"])
             ratios["detail"].append(det["rps"] / hz["rps"])
             print(
-                f"round {n + 1}: healthz {hz['rps']:.0f} req/s; list {lst['rps']:.0f} "
+                f"round {n + 1}: healthz {hz['rps']:.0f} req/s; "
+                f"signed-in ping {ping['rps']:.0f} ({ratios['ping'][-1]:.2f}, "
+                f"errors {ping['errors']}); list {lst['rps']:.0f} "
                 f"({ratios['list'][-1]:.2f}, p50 {lst['p50']:.1f} ms, errors {lst['errors']}); "
                 f"detail {det['rps']:.0f} ({ratios['detail'][-1]:.2f}, p50 {det['p50']:.1f} ms, "
                 f"errors {det['errors']})",
@@ -67,7 +72,8 @@ def main() -> int:
     finally:
         server.stop()
     log(
-        f"median ratios: list {statistics.median(ratios['list']):.3f}, "
+        f"median ratios: signed-in ping {statistics.median(ratios['ping']):.3f}, "
+        f"list {statistics.median(ratios['list']):.3f}, "
         f"detail {statistics.median(ratios['detail']):.3f} ({extra or 'defaults'})"
     )
     return 0

@@ -3,7 +3,8 @@
 Tests use it to see which text went through gettext, and under which locale, without depending
 on the wording of the real catalogues (e.g. "[fr] Saved." proves the confirmation was looked up
 in French). Flask-Babel's gettext, ngettext, pgettext, the lazy strings and the Jinja callables
-all ask ``Domain.get_translations``; WTForms' own messages come from their own catalogue.
+all ask the app's domain (``assist.i18n.CatalogueDomain.get_translations``); WTForms' own
+messages come from their own catalogue.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import flask_babel
 import flask_wtf.i18n
 import pytest
 from babel.support import NullTranslations
+
+from assist.i18n import CatalogueDomain
 
 Mark = Callable[[str, str], str]
 
@@ -48,7 +51,7 @@ def use_stand_in(monkeypatch: pytest.MonkeyPatch, mark: Mark, *, wtforms: bool =
         return mark(str(flask_babel.get_locale()), message)
 
     catalogue = StandInCatalogue(marked)
-    monkeypatch.setattr(flask_babel.Domain, "get_translations", lambda self: catalogue)
+    monkeypatch.setattr(CatalogueDomain, "get_translations", lambda self: catalogue)
     if wtforms:
         monkeypatch.setattr(flask_wtf.i18n, "_get_translations", lambda: catalogue)
 

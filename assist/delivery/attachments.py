@@ -19,9 +19,9 @@ from typing import IO, Any, BinaryIO
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage
@@ -35,6 +35,7 @@ from assist.delivery.models import Activity, Attachment
 from assist.engagements.policy import is_own_organisation
 from assist.errors import Conflict, NotAllowed, ValidationFailed
 from assist.extensions import db
+from assist.i18n import format_decimal
 from assist.requests import privacy
 from assist.workflow import ActivityStatus, EngagementStatus
 

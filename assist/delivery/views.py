@@ -6,7 +6,6 @@ from __future__ import annotations
 import click
 import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.exceptions import NotFound
@@ -20,6 +19,7 @@ from assist.engagements.queries import get_engagement_or_404
 from assist.errors import DomainError, ValidationFailed
 from assist.extensions import db
 from assist.forms import attach_errors
+from assist.i18n import format_decimal
 from assist.transitions import flash_refusal, take_action
 
 bp = Blueprint("delivery", __name__, cli_group=None)

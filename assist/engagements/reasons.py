@@ -14,11 +14,12 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 
 import sqlalchemy as sa
-from flask_babel import format_decimal, get_locale, gettext, lazy_pgettext, ngettext
+from flask_babel import get_locale, gettext, lazy_pgettext, ngettext
 
 from assist.directory.models import TaxonomyTerm, TermKind
 from assist.engagements.ranking import LABEL_KINDS
 from assist.extensions import db
+from assist.i18n import format_decimal
 from matching import Match, Reason
 from matching.concepts import default_lexicon
 

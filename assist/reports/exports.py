@@ -14,11 +14,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from flask_babel import format_decimal, ngettext, pgettext
 from flask_babel import gettext as _
+from flask_babel import ngettext, pgettext
 from werkzeug.utils import secure_filename
 
 from assist.engagements.models import Engagement
+from assist.i18n import format_decimal
 from assist.reports import queries
 from assist.reports.periods import Period
 

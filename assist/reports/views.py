@@ -7,13 +7,14 @@ from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Response, current_app, render_template, request, send_file, url_for
-from flask_babel import format_decimal, get_locale, pgettext
+from flask_babel import get_locale, pgettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from assist.auth.decorators import role_required
 from assist.engagements.models import Engagement
 from assist.engagements.queries import get_engagement_or_404
+from assist.i18n import format_decimal
 from assist.reports import exports, queries
 from assist.reports.forms import PeriodForm
 from assist.reports.periods import Period, PeriodError, make_period
