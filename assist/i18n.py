@@ -162,6 +162,20 @@ def format_decimal(number: float | Decimal | str, format: str | None = None) -> 
     return _number_pattern(locale, "decimal", format).apply(number, locale)
 
 
+@lru_cache(maxsize=64)
+def _signs(locale: Locale) -> tuple[str, str]:
+    return numbers.get_decimal_symbol(locale), numbers.get_minus_sign_symbol(locale)
+
+
+def format_fixed(value: float, digits: int) -> str:
+    """``value`` with exactly ``digits`` decimals and no grouping, in the reader's signs: what
+    ``format_decimal(Decimal(f"{value:.{digits}f}"), "0.000…")`` writes, without Babel's pattern
+    machinery (the ranking page writes a few hundred such shares)."""
+    decimal_sign, minus_sign = _signs(_locale())
+    text = f"{value:.{digits}f}"
+    return text.replace("-", minus_sign).replace(".", decimal_sign)
+
+
 def format_percent(number: float | Decimal | str, format: str | None = None) -> str:
     locale = _locale()
     return _number_pattern(locale, "percent", format).apply(number, locale)

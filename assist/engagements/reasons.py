@@ -3,7 +3,7 @@
 ``matching/`` gives each reason as data (``matching.Reason``: a code, codes and numbers); here
 each code has one translatable sentence with named placeholders. Taxonomy, language and country
 codes are shown by their terms' translated labels (``TaxonomyTerm.display_label``), looked up in
-one query per page, and numbers are written the reader's way (``format_decimal``). In English the
+one query per page, and numbers are written the reader's way (``format_fixed``). In English the
 text is exactly ``Match.reasons``. Every result is a plain ``str`` from ``gettext``, so templates
 escape it like any other text.
 """
@@ -11,7 +11,6 @@ escape it like any other text.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from decimal import Decimal
 
 import sqlalchemy as sa
 from flask_babel import get_locale, gettext, lazy_pgettext, ngettext
@@ -19,7 +18,7 @@ from flask_babel import get_locale, gettext, lazy_pgettext, ngettext
 from assist.directory.models import TaxonomyTerm, TermKind
 from assist.engagements.ranking import LABEL_KINDS
 from assist.extensions import db
-from assist.i18n import format_decimal
+from assist.i18n import format_fixed
 from matching import Match, Reason
 from matching.concepts import default_lexicon
 
@@ -111,7 +110,7 @@ class Labels:
 
 def number(value: float, digits: int) -> str:
     """``value`` rounded as the English reasons round it, written with the reader's separator."""
-    return format_decimal(Decimal(f"{value:.{digits}f}"), "0." + "0" * digits)
+    return format_fixed(value, digits)
 
 
 def _share(reason: Reason) -> str:

@@ -97,3 +97,17 @@ def test_a_locale_outside_the_interface_falls_back_without_error(app: Flask) -> 
         assert i18n._format_month(date(2026, 3, 1)) == flask_babel.format_date(
             date(2026, 3, 1), "LLLL yyyy"
         )
+
+
+@pytest.mark.parametrize("code", sorted(LANGUAGES))
+def test_fixed_decimals_match_babels_pattern(app: Flask, code: str) -> None:
+    rng = random.Random(code)
+    values = [0.0, -0.0, 0.0004, 0.0005, 0.9996, 1.0, -2.5, 12345.6789, -0.12]
+    values += [rng.uniform(-1000, 1000) for _ in range(300)]
+    with app.test_request_context("/", headers={"Accept-Language": code}):
+        for value in values:
+            for digits in (1, 2, 3):
+                expected = flask_babel.format_decimal(
+                    Decimal(f"{value:.{digits}f}"), "0." + "0" * digits
+                )
+                assert i18n.format_fixed(value, digits) == expected, (value, digits)
