@@ -92,7 +92,8 @@ class ConceptLexicon:
 
     def label(self, code: str) -> str:
         """A concept's readable label."""
-        return self.labels.get(code, code.replace("_", " "))
+        label = self.labels.get(code)  # labels are strings: None means none given
+        return code.replace("_", " ") if label is None else label
 
 
 @lru_cache(maxsize=1)

@@ -89,6 +89,20 @@ def _validate_weights(weights: Mapping[str, float]) -> dict[str, float]:
     return {k: v / total for k, v in out.items()}
 
 
+@dataclass(frozen=True)
+class _Context:
+    """What the matches of one request share, worked out once (see ``Matcher._matches``)."""
+
+    request: RequestProfile
+    query: Any  # the request's text vector, None without text or text index
+    terms: dict[int, tuple[tuple[str, ...], tuple[str, ...]]]  # j -> (words, concept codes)
+    weights: tuple[float, ...]  # weights_ in SIGNALS order
+    base: float  # weights_["text"] times the request's text baseline
+    tail: tuple[Reason, str] | None  # the text baseline's reason and its text, if base > 0
+    tags: dict[str, frozenset[str]]  # the request's codes per TAG_FIELDS
+    languages: tuple[str, ...]  # the request's languages, sorted
+
+
 class Matcher(BaseEstimator):
     """Rank expert organisations for a technical-assistance request, with reasons.
 
@@ -400,13 +414,7 @@ class Matcher(BaseEstimator):
         if include_excluded:
             bad = np.flatnonzero(vetoed)
             order = np.concatenate([order, bad[np.lexsort((bad, -scores[bad]))]])
-        ctx = self._query_context(request, query)
-        return [
-            self._match(
-                request, int(j), values[0, j], int(common[0, j]), bool(at_cap[j]), baseline[0], ctx
-            )
-            for j in order
-        ]
+        return self._matches(request, query, order, values[0], common[0], at_cap, baseline[0])
 
     def explain(self, request: RequestProfile, expert_id: str) -> Match:
         """The Match of one expert for a request, whether or not it ranks in the top.
@@ -429,17 +437,67 @@ class Matcher(BaseEstimator):
         if self.text_ is not None and request.text.strip():
             query = self.text_.transform([request.text])
         values, common, at_cap, baseline = self._signal_values([request], query)
-        ctx = self._query_context(request, query)
-        return self._match(
-            request, j, values[0, j], int(common[0, j]), bool(at_cap[j]), baseline[0], ctx
-        )
+        order = np.array([j], dtype=np.intp)
+        return self._matches(request, query, order, values[0], common[0], at_cap, baseline[0])[0]
 
-    def _query_context(
-        self, request: RequestProfile, query: Any
-    ) -> tuple[Any, dict[str, str]] | None:
-        if query is None or self.text_ is None:
-            return None
-        return query, self.text_.query_words(request.text)
+    def _matches(
+        self,
+        request: RequestProfile,
+        query: Any,
+        order: np.ndarray,
+        values: np.ndarray,
+        common: np.ndarray,
+        at_cap: np.ndarray,
+        baseline: float,
+    ) -> list[Match]:
+        """The Match of each expert of ``order`` (positions), in that order.
+
+        ``values`` (n_experts, n_signals), ``common`` and ``at_cap`` (n_experts,) are one
+        request's rows of :meth:`_signal_values`. What every match of the request shares is
+        worked out once here; so are the shared terms of the text reasons, for all the
+        experts that get one at once (:meth:`TextIndex.shared_terms_many`).
+        """
+        baseline = float(baseline)
+        terms: dict[int, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+        if query is not None and self.text_ is not None and self.weights_["text"] > 0:
+            surface = self.text_.query_words(request.text)
+            # The experts whose text contribution is positive: their text reason quotes terms.
+            told = order[values[order, 0] > 0].tolist()
+            if told:
+                words = self.text_.shared_terms_many(query, told, surface, n=self.n_terms)
+                concepts = self.text_.shared_terms_many(query, told, n=2, concepts=True)
+                cut = len(CONCEPT_PREFIX)
+                for j, w, c in zip(told, words, concepts, strict=True):
+                    terms[j] = (tuple(w), tuple(code[cut:] for code in c))
+        base = self.weights_["text"] * baseline
+        tail = None
+        if base > 0:
+            reason = Reason(
+                "text_baseline",
+                {"baseline": baseline, "kind": self.text_baseline, "k": CSLS_K},
+                -base,
+            )
+            tail = (reason, self._describe(reason))
+        ctx = _Context(
+            request=request,
+            query=query,
+            terms=terms,
+            weights=tuple(self.weights_[s] for s in SIGNALS),
+            base=base,
+            tail=tail,
+            tags={name: frozenset(getattr(request, name)) for name in TAG_FIELDS},
+            languages=tuple(sorted(request.languages)),
+        )
+        return [
+            self._match(ctx, j, row, c, a)
+            for j, row, c, a in zip(
+                order.tolist(),
+                values[order].tolist(),
+                common[order].tolist(),
+                at_cap[order].tolist(),
+                strict=True,
+            )
+        ]
 
     # -------------------------------------------------------------- reasons
     def _label(self, code: str) -> str:
@@ -463,18 +521,11 @@ class Matcher(BaseEstimator):
         return COUNTRY_NAMES.get(code, code)
 
     def _match(
-        self,
-        request: RequestProfile,
-        j: int,
-        values: np.ndarray,
-        common: int,
-        at_cap: bool,
-        baseline: float,
-        ctx: tuple[Any, dict[str, str]] | None,
+        self, ctx: _Context, j: int, values: Sequence[float], common: int, at_cap: bool
     ) -> Match:
-        expert = self.experts_[j]
-        contributions = {s: self.weights_[s] * float(values[i]) for i, s in enumerate(SIGNALS)}
-        base = self.weights_["text"] * float(baseline)
+        request, expert = ctx.request, self.experts_[j]
+        contributions = {s: w * v for s, w, v in zip(SIGNALS, ctx.weights, values, strict=True)}
+        base = ctx.base
         if base > 0:
             contributions["text_baseline"] = -base
         if common == 0:
@@ -482,7 +533,7 @@ class Matcher(BaseEstimator):
         if at_cap:
             contributions["at_capacity"] = -CAPACITY_PENALTY
         score = float(sum(contributions.values()))
-        signals = {s: float(values[i]) for i, s in enumerate(SIGNALS)}
+        signals = dict(zip(SIGNALS, values, strict=True))
 
         head: list[Reason] = []
         veto = request.excluded.get(expert.id)
@@ -494,7 +545,7 @@ class Matcher(BaseEstimator):
                     "no_common_language",
                     {
                         "expert_languages": tuple(sorted(expert.languages)),
-                        "request_languages": tuple(sorted(request.languages)),
+                        "request_languages": ctx.languages,
                     },
                     -LANGUAGE_PENALTY,
                 )
@@ -509,56 +560,49 @@ class Matcher(BaseEstimator):
             )
 
         ranked: list[Reason] = []
-        for s in SIGNALS:
+        for s, v in signals.items():
             c = contributions[s]
             if c > 0:
-                reason = self._reason(s, signals[s], request, expert, j, ctx, c)
+                reason = self._reason(s, v, ctx, expert, j, c)
                 if reason is not None:
                     ranked.append(reason)
         ranked.sort(key=lambda r: -(r.contribution or 0.0))
-        tail: list[Reason] = []
-        if base > 0:
-            tail.append(
-                Reason(
-                    "text_baseline",
-                    {"baseline": float(baseline), "kind": self.text_baseline, "k": CSLS_K},
-                    -base,
-                )
-            )
-        explanations = tuple(head + ranked + tail)
+        head.extend(ranked)
+        reasons = [self._describe(r) for r in head]
+        if ctx.tail is not None:  # the text baseline: the same for every expert
+            head.append(ctx.tail[0])
+            reasons.append(ctx.tail[1])
         return Match(
             expert_id=expert.id,
             score=score,
-            reasons=tuple(self._describe(r) for r in explanations),
+            reasons=tuple(reasons),
             contributions=FrozenMap(contributions),
             signals=FrozenMap(signals),
             has_common_language=None if common == -1 else bool(common),
             at_capacity=at_cap,
             excluded_reason=veto,
-            explanations=explanations,
+            explanations=tuple(head),
         )
 
     def _reason(
         self,
         signal: str,
         value: float,
-        request: RequestProfile,
+        ctx: _Context,
         expert: ExpertProfile,
         j: int,
-        ctx: tuple[Any, dict[str, str]] | None,
         contribution: float,
     ) -> Reason | None:
         """The reason behind one signal's contribution, or None when it has nothing to say."""
+        request = ctx.request
         if signal == "text":
-            if value <= 0 or ctx is None or self.text_ is None:
+            if value <= 0 or ctx.query is None or self.text_ is None:
                 return None
-            words = self.text_.shared_terms(ctx[0], j, ctx[1], n=self.n_terms)
-            concepts = self.text_.shared_terms(ctx[0], j, n=2, concepts=True)
-            found = tuple(c[len(CONCEPT_PREFIX) :] for c in concepts)
-            values = {"similarity": value, "terms": tuple(words), "concepts": found}
+            words, concepts = ctx.terms[j]  # every expert with a positive text contribution
+            values = {"similarity": value, "terms": words, "concepts": concepts}
             return Reason("text", values, contribution)
         if signal in TAG_FIELDS:
-            shared = sorted(set(getattr(request, signal)) & set(getattr(expert, signal)))
+            shared = sorted(ctx.tags[signal].intersection(getattr(expert, signal)))
             if not shared:
                 return None
             return Reason(signal, {"codes": tuple(shared)}, contribution)

@@ -45,6 +45,14 @@ class FrozenMap(Mapping[str, Any]):
     def __len__(self) -> int:
         return len(self._data)
 
+    # The dict's own lookups: Mapping's generic ones go through __getitem__ and, for a
+    # missing key, a KeyError caught (the matcher asks every vetoes map once per expert).
+    def __contains__(self, key: object) -> bool:
+        return key in self._data
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._data.get(key, default)
+
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Mapping):
             return self._data == dict(other.items())
@@ -359,8 +367,9 @@ class Reason:
             )
         if not isinstance(self.values, Mapping):
             raise ValueError(f"reason {self.code!r}: values must be a mapping")
-        missing = sorted(set(REASON_CODES[self.code]) - set(self.values))
-        if missing:
+        keys = REASON_CODES[self.code]
+        if not set(self.values).issuperset(keys):
+            missing = sorted(set(keys) - set(self.values))
             raise ValueError(f"reason {self.code!r}: values lack {missing}")
         object.__setattr__(self, "values", FrozenMap(self.values))
         if self.contribution is not None:

@@ -210,6 +210,49 @@ def _segment_reduce(sims: np.ndarray, offsets: np.ndarray, how: str) -> np.ndarr
     return out
 
 
+def _position(j: object) -> bool:
+    return isinstance(j, (int, np.integer)) and not isinstance(j, bool)
+
+
+def _ranges(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """``np.concatenate([np.arange(a, b) for a, b in zip(starts, ends)])``, without a loop."""
+    lens = ends - starts
+    return np.repeat(starts - (np.cumsum(lens) - lens), lens) + np.arange(lens.sum())
+
+
+def _top_in_segments(
+    values: np.ndarray, starts: np.ndarray, n: int | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of the ``n`` largest values of each segment, largest first, the first of
+    equal values first: for each segment ``seg``, ``np.argsort(-seg, kind="stable")[:n]``.
+
+    Segments start at ``starts`` (increasing, the first 0) and run to the next start or
+    the end of ``values``. Returns the positions, segment after segment, and how many
+    each segment has.
+    """
+    lens = np.diff(np.r_[starts, values.size])
+    if n is not None and 0 <= n <= 16 and np.isfinite(values).all():
+        # A handful of passes, each taking every segment's first largest remaining value.
+        k = min(n, int(lens.max(initial=0)))
+        seg = np.repeat(np.arange(starts.size), lens)
+        position = np.arange(values.size)
+        work = values.astype(np.float64)
+        picks = np.full((starts.size, k), -1, dtype=np.int64)
+        for p in range(k):
+            live = lens > p
+            top = np.maximum.reduceat(work, starts)
+            first = np.minimum.reduceat(np.where(work == top[seg], position, values.size), starts)
+            picks[live, p] = first[live]
+            work[first[live]] = -np.inf
+        return picks[picks >= 0], np.minimum(lens, k)
+    chunks = [
+        a + np.argsort(-values[a : a + m], kind="stable")[:n]
+        for a, m in zip(starts.tolist(), lens.tolist(), strict=True)
+    ]
+    counts = np.array([c.size for c in chunks], dtype=np.int64)
+    return np.concatenate(chunks).astype(np.int64), counts
+
+
 class TextIndex(BaseEstimator):
     """TF-IDF index of experts' documents, scoring a query against each expert.
 
@@ -533,7 +576,155 @@ class TextIndex(BaseEstimator):
         -------
         list of str
         """
+        return self.shared_terms_many(query, [expert], surface, n=n, concepts=concepts)[0]
+
+    def shared_terms_many(
+        self,
+        query: sp.csr_matrix,
+        experts: Sequence[int] | np.ndarray,
+        surface: dict[str, str] | None = None,
+        n: int = 3,
+        concepts: bool = False,
+    ) -> list[list[str]]:
+        """:meth:`shared_terms` of several experts for one query, in one pass.
+
+        The same lists as ``[shared_terms(query, j, surface, n, concepts) for j in
+        experts]``, worked out with array operations over all their documents at once
+        instead of one scan of each expert's documents after another (a ranked page
+        explains every expert of the directory).
+
+        Parameters
+        ----------
+        query : sparse matrix of shape (1, n_features)
+            One row of :meth:`transform`.
+        experts : sequence of int
+            Positions of experts in fit order.
+        surface, n, concepts
+            As for :meth:`shared_terms`.
+
+        Returns
+        -------
+        list of list of str
+            One list per item of ``experts``, in that order.
+        """
         check_is_fitted(self, "doc_matrix_")
+        wanted = list(experts)
+        if not self._batchable(query):
+            return [self._shared_terms_one(query, j, surface, n, concepts) for j in wanted]
+        ok = [_position(j) and 0 <= j < self.n_experts_ for j in wanted]
+        found = self._top_terms(
+            self._query_hits(query, [int(j) for j, y in zip(wanted, ok, strict=True) if y]),
+            n,
+            concepts,
+        )
+        out = []
+        for j, y in zip(wanted, ok, strict=True):
+            if not y:  # whatever the scan makes of it (an IndexError, or nothing)
+                out.append(self._shared_terms_one(query, j, surface, n, concepts))
+                continue
+            names = found.get(j, [])
+            out.append([surface.get(f, f) for f in names] if surface else list(names))
+        return out
+
+    def _batchable(self, query: Any) -> bool:
+        """Whether :meth:`_query_hits` finds what the scan of :meth:`_shared_terms_one` does:
+        a query of one row whose columns are sorted and distinct (as :meth:`transform` gives)."""
+        return (
+            sp.issparse(query)
+            and query.format == "csr"
+            and query.shape == (1, self.doc_matrix_.shape[1])
+            and bool(query.has_canonical_format)
+        )
+
+    def _query_hits(
+        self, query: sp.csr_matrix, experts: Sequence[int]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The experts' stored entries in the query's columns, as ``(expert, feature,
+        contribution)`` arrays in the order the scan of each document meets them (experts
+        and documents in fit order, entries in stored order); for ``combine="max"`` only the
+        document that :meth:`_shared_terms_one` picks (the first with the largest sum)."""
+        m = self.doc_matrix_
+        js = np.unique(np.asarray(experts, dtype=np.int64))
+        lo, hi = self.offsets_[js], self.offsets_[js + 1]
+        rows = _ranges(lo, hi)
+        starts, ends = m.indptr[rows].astype(np.int64), m.indptr[rows + 1].astype(np.int64)
+        pos = _ranges(starts, ends)
+        # Position in the query of each entry's column, -1 when the query lacks it.
+        where = np.full(m.shape[1], -1, dtype=np.int64)
+        where[query.indices] = np.arange(query.indices.size)
+        at = where[m.indices[pos]]
+        hit = at >= 0
+        pos, at = pos[hit], at[hit]
+        rows = np.repeat(rows, ends - starts)[hit]
+        owner = np.repeat(np.repeat(js, hi - lo), ends - starts)[hit]
+        feats = m.indices[pos]
+        contrib = m.data[pos] * query.data[at]
+        if self.combine == "max" and rows.size:
+            rows_start = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
+            bounds = np.r_[rows_start, rows.size]
+            chosen = np.full(self.n_experts_, -1, dtype=np.int64)
+            seg_owner = owner[rows_start]
+            j_start = np.flatnonzero(np.r_[True, seg_owner[1:] != seg_owner[:-1]])
+            for a, b in zip(j_start, np.r_[j_start[1:], seg_owner.size], strict=True):
+                j = int(seg_owner[a])
+                first, n_docs = int(self.offsets_[j]), int(self.offsets_[j + 1] - self.offsets_[j])
+                if n_docs == 1:
+                    chosen[j] = first
+                    continue
+                # max() over the expert's documents by the sum of their contributions (each
+                # summed alone, as the scan does), 0.0 without any; the first maximum wins.
+                sums = [0.0] * n_docs
+                for r in range(a, b):
+                    seg = contrib[bounds[r] : bounds[r + 1]]
+                    sums[int(rows[bounds[r]]) - first] = float(seg.sum())
+                chosen[j] = first + max(range(n_docs), key=sums.__getitem__)
+            keep = rows == chosen[owner]
+            feats, contrib, owner = feats[keep], contrib[keep], owner[keep]
+        return owner, feats, contrib
+
+    def _top_terms(
+        self, hits: tuple[np.ndarray, np.ndarray, np.ndarray], n: int, concepts: bool
+    ) -> dict[int, list[str]]:
+        """The feature names :meth:`_shared_terms_one` returns (before ``surface``), per
+        expert with any: contributions summed per (expert, feature) in the order met, then
+        the ``n`` largest sums, ties by feature position."""
+        owner, feats, contrib = hits
+        keep = feats < len(self.vectorizer_.vocabulary_)  # word-vectorizer features only
+        keep &= self.concept_mask_[np.minimum(feats, self.concept_mask_.size - 1)] == concepts
+        owner, feats, contrib = owner[keep], feats[keep], contrib[keep]
+        if owner.size == 0:
+            return {}
+        # One group per (expert, feature); bincount adds each group's contributions in the
+        # order they come, as np.bincount over one expert's terms does.
+        key = owner * np.int64(self.concept_mask_.size + 1) + feats
+        by_key = np.argsort(key, kind="stable")
+        k_key = key[by_key]
+        new = np.r_[True, k_key[1:] != k_key[:-1]]
+        group_sorted = np.cumsum(new) - 1
+        group = np.empty_like(group_sorted)
+        group[by_key] = group_sorted
+        total = np.bincount(group, weights=contrib)
+        g_owner, g_feat = owner[by_key][new], feats[by_key][new]
+        starts = np.flatnonzero(np.r_[True, g_owner[1:] != g_owner[:-1]])
+        # Each expert's groups come in feature order, so the first of equal totals is the
+        # one the stable argsort of that expert's totals puts first.
+        picked, counts = _top_in_segments(total, starts, n)
+        names = [str(f) for f in self.feature_names_[g_feat[picked]].tolist()]
+        out, at = {}, 0
+        for j, c in zip(g_owner[starts].tolist(), counts.tolist(), strict=True):
+            out[j] = names[at : at + c]
+            at += c
+        return out
+
+    def _shared_terms_one(
+        self,
+        query: sp.csr_matrix,
+        expert: int,
+        surface: dict[str, str] | None,
+        n: int,
+        concepts: bool,
+    ) -> list[str]:
+        """:meth:`shared_terms` by scanning the expert's documents, for any query."""
         lo, hi = int(self.offsets_[expert]), int(self.offsets_[expert + 1])
         if hi <= lo or query.nnz == 0:
             return []
