@@ -15,14 +15,14 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy.orm import joinedload, load_only
+from sqlalchemy.orm import load_only
 from werkzeug.wrappers import Response
 
 from assist import audit
 from assist.auth.decorators import current_actor, role_required
 from assist.dataprotection import export_request
 from assist.db import utcnow
-from assist.directory.models import LocalAuthority, TermKind
+from assist.directory.models import TermKind
 from assist.directory.queries import term_choices
 from assist.engagements.policy import can_see_ranking
 from assist.engagements.policy import can_view as can_view_engagement
@@ -68,8 +68,8 @@ def index() -> str:
     themes = term_choices(TermKind.THEME)
     if theme not in {c.value for c in themes}:
         theme = None
-    # Only the columns the list shows (the free texts stay in the database); any other column
-    # read by the template would raise rather than cost a query per row.
+    # Only the columns the list shows: the free texts stay in the database. (Not the related
+    # authority: it is the signed-in official's own, shared with the rest of the page.)
     rows = visible_requests(current_user, status=status, theme=theme).options(
         load_only(
             AssistanceRequest.title,
@@ -77,9 +77,7 @@ def index() -> str:
             AssistanceRequest.status,
             AssistanceRequest.updated_at,
             AssistanceRequest.authority_id,
-            raiseload=True,
-        ),
-        joinedload(AssistanceRequest.authority).load_only(LocalAuthority.name, raiseload=True),
+        )
     )
     page = db.paginate(
         rows,

@@ -255,3 +255,27 @@ def test_ids_beyond_the_database_range_are_404(app, login_as) -> None:
     client = login_as(make_user())
     for url in ("/requests/99999999999999999999", "/engagements/99999999999999999999"):
         assert client.get(url).status_code == 404
+
+
+def test_list_after_the_session_row_is_touched(app, login_as) -> None:
+    """Once a minute a page first records the session's activity and commits, which expires
+    every loaded object, the user's authority included; the list then reloads that authority
+    with its rows. The page must still be able to read the whole authority (a regression: the
+    list loaded only the authority's name, and the next read of ``is_active`` failed)."""
+    from datetime import timedelta
+
+    from assist.auth.models import UserSession
+    from assist.db import utcnow
+
+    official = make_user()
+    make_request(official.authority, title="Ours: release roundtable")
+    client = login_as(official)
+    assert client.get("/requests/").status_code == 200
+    db.session.execute(
+        sa.update(UserSession).values(last_seen_at=utcnow() - timedelta(minutes=5))
+    )
+    db.session.commit()
+    response = client.get("/requests/")
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    assert "Ours: release roundtable" in body and "New request" in body
