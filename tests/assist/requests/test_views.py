@@ -271,9 +271,7 @@ def test_list_after_the_session_row_is_touched(app, login_as) -> None:
     make_request(official.authority, title="Ours: release roundtable")
     client = login_as(official)
     assert client.get("/requests/").status_code == 200
-    db.session.execute(
-        sa.update(UserSession).values(last_seen_at=utcnow() - timedelta(minutes=5))
-    )
+    db.session.execute(sa.update(UserSession).values(last_seen_at=utcnow() - timedelta(minutes=5)))
     db.session.commit()
     response = client.get("/requests/")
     assert response.status_code == 200
