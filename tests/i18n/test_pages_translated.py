@@ -622,6 +622,15 @@ def refused(response) -> bool:
     return response.status_code in REFUSED
 
 
+ELEMENT_ID = re.compile(r'<[^>]*\sid="([^"]*)"')
+
+
+def duplicate_ids(html: str) -> list[str]:
+    """Ids used twice on one page: a label or an ARIA reference then points to the first."""
+    ids = ELEMENT_ID.findall(html)
+    return [f"id used more than once: {i!r}" for i in sorted({i for i in ids if ids.count(i) > 1})]
+
+
 def check_page(client, url: str, who: str, rule, data: Dataset, marked, sweep: Sweep) -> bool:
     """Open ``url`` in English, then marked; False if the user may not open it.
 
@@ -654,6 +663,7 @@ def check_page(client, url: str, who: str, rule, data: Dataset, marked, sweep: S
     html = page.get_data(as_text=True)
     found, problems = data.check(html)
     plain = english.get_data(as_text=True)
+    problems += duplicate_ids(plain)  # (every page of every role passes here: checked too)
     unmarked = re.sub(r"⟦|⟧|\\u27e[67]", "", html)
     if _normal(plain) != _normal(unmarked):
         a, b = visible(plain), visible(html)

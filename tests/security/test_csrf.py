@@ -44,7 +44,7 @@ def sign_in(client, user) -> None:
 
 def token_of(client, page: str = "/account") -> str:
     html = client.get(page).get_data(as_text=True)
-    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
     assert match, page
     return match.group(1)
 

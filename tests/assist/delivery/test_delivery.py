@@ -3,6 +3,7 @@ completed request and the six-month follow-up; in the services and through the p
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -237,3 +238,20 @@ def test_delivery_notifications_are_written_in_each_recipients_language(app, wor
         sa.select(Notification.message).where(Notification.user_id == world["city"].id)
     ).all()
     assert f"Activity planned on engagement #{world['engagement'].id}." in messages
+
+
+def test_each_activitys_form_has_its_own_field_ids(app, world, login_as) -> None:
+    """Two planned activities each offer "cancel" with a reason: every label and help text
+    must point to its own activity's field (ids were once "comment-cancel" twice)."""
+    e = world["engagement"]
+    first = services.plan_activity(e, world["expert"], PLAN)
+    second = services.plan_activity(e, world["expert"], PLAN)
+    db.session.commit()
+    html = login_as(world["expert"]).get(f"/engagements/{e.id}").get_data(as_text=True)
+    ids = re.findall(r'\sid="([^"]*)"', html)
+    assert len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})
+    for activity in (first, second):
+        field = f"comment-activity-{activity.id}-cancel"
+        assert f'<label class="form-label" for="{field}">' in html
+        assert f'id="{field}" name="comment"' in html
+        assert f'aria-describedby="{field}-help"' in html
