@@ -17,7 +17,16 @@ from typing import Any
 
 from babel import Locale, dates, numbers
 from babel.support import NullTranslations, Translations
-from flask import Blueprint, Flask, has_request_context, redirect, request, session
+from flask import (
+    Blueprint,
+    Flask,
+    g,
+    has_app_context,
+    has_request_context,
+    redirect,
+    request,
+    session,
+)
 from flask_babel import Babel, Domain, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -65,7 +74,7 @@ class CatalogueDomain(Domain):
         self._by_locale: dict[Locale, Translations | NullTranslations] = {}
 
     def get_translations(self) -> Translations | NullTranslations:
-        locale = get_locale()
+        locale = _current_locale()
         if locale is None:  # outside a request or app context
             return NullTranslations()
         try:
@@ -73,6 +82,17 @@ class CatalogueDomain(Domain):
         except KeyError:
             catalogue = self._by_locale[locale] = super().get_translations()
             return catalogue
+
+
+def _current_locale() -> Locale | None:
+    """``flask_babel.get_locale()``, read straight from where Flask-Babel keeps it for this
+    context (``g._flask_babel.babel_locale``, which ``force_locale`` and ``refresh`` change)
+    when it is there: one context lookup instead of about ten."""
+    if has_app_context():
+        kept = getattr(g.get("_flask_babel"), "babel_locale", None)
+        if kept is not None:
+            return kept
+    return get_locale()
 
 
 DOMAIN = CatalogueDomain()
@@ -136,7 +156,7 @@ def init_app(app: Flask) -> None:
 
 
 def _locale() -> Locale:
-    return get_locale() or Locale.parse(DEFAULT_LANGUAGE)
+    return _current_locale() or Locale.parse(DEFAULT_LANGUAGE)
 
 
 @lru_cache(maxsize=256)
