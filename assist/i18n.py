@@ -99,6 +99,7 @@ DOMAIN = CatalogueDomain()
 
 
 class _Babel(Babel):
+    # One domain for the process: every app built from this code reads the same catalogues.
     @cached_property
     def domain_instance(self) -> Domain:
         return DOMAIN
@@ -201,29 +202,27 @@ def format_percent(number: float | Decimal | str, format: str | None = None) -> 
     return _number_pattern(locale, "percent", format).apply(number, locale)
 
 
+def _date_text(value: date, kind: str, name: str) -> str:
+    locale = _locale()
+    day = value.date() if isinstance(value, datetime) else value
+    return _date_pattern(locale, kind, name).apply(day, locale)
+
+
 def _format_datetime(value: datetime | None) -> str:
     # Stored times are naive UTC; the page says so, in the reader's format (no seconds).
     if not value:
         return ""
     locale = _locale()
-    day = _date_pattern(locale, "date", "medium").apply(value.date(), locale)
-    return f"{day} {_date_pattern(locale, 'time', 'short').apply(value, locale)} UTC"
+    time = _date_pattern(locale, "time", "short").apply(value, locale)
+    return f"{_date_text(value, 'date', 'medium')} {time} UTC"
 
 
 def _format_date(value: date | None) -> str:
-    if not value:
-        return ""
-    locale = _locale()
-    day = value.date() if isinstance(value, datetime) else value
-    return _date_pattern(locale, "date", "medium").apply(day, locale)
+    return _date_text(value, "date", "medium") if value else ""
 
 
 def _format_month(value: date | None) -> str:
-    if not value:
-        return ""
-    locale = _locale()
-    day = value.date() if isinstance(value, datetime) else value
-    return _date_pattern(locale, "pattern", "LLLL yyyy").apply(day, locale)
+    return _date_text(value, "pattern", "LLLL yyyy") if value else ""
 
 
 @bp.post("/language")
