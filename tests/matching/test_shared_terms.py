@@ -20,34 +20,9 @@ def scanned_terms(
     n: int | None = 3,
     concepts: bool = False,
 ) -> list[str]:
-    """The obvious way: scan each of the expert's documents for the query's terms."""
-    lo, hi = int(index.offsets_[expert]), int(index.offsets_[expert + 1])
-    if hi <= lo or query.nnz == 0:
-        return []
-    order = np.argsort(query.indices)
-    q_idx, q_val = query.indices[order], query.data[order]
-    m = index.doc_matrix_
-    per_row = []
-    for r in range(lo, hi):
-        idx = m.indices[m.indptr[r] : m.indptr[r + 1]]
-        val = m.data[m.indptr[r] : m.indptr[r + 1]]
-        pos = np.minimum(np.searchsorted(q_idx, idx), q_idx.size - 1)
-        hit = q_idx[pos] == idx
-        per_row.append((idx[hit], val[hit] * q_val[pos[hit]]))
-    if index.combine == "max":
-        feats, contrib = max(per_row, key=lambda t: float(t[1].sum()))
-    else:
-        feats = np.concatenate([f for f, _ in per_row])
-        contrib = np.concatenate([c for _, c in per_row])
-    keep = feats < len(index.vectorizer_.vocabulary_)
-    keep &= index.concept_mask_[np.minimum(feats, index.concept_mask_.size - 1)] == concepts
-    feats, contrib = feats[keep], contrib[keep]
-    if feats.size == 0:
-        return []
-    uniq, inv = np.unique(feats, return_inverse=True)
-    total = np.bincount(inv, weights=contrib)
-    names = [str(index.feature_names_[i]) for i in uniq[np.argsort(-total, kind="stable")[:n]]]
-    return [surface.get(f, f) if surface else f for f in names]
+    """The obvious way, kept in ``TextIndex`` for queries the batch cannot take: scan each of
+    the expert's documents for the query's terms, one expert at a time."""
+    return index._shared_terms_one(query, expert, surface, n, concepts)
 
 
 def documents(data: EvalSet) -> list[list[str]]:
